@@ -1,0 +1,100 @@
+# smsup: a supervisor for hot-swappable state machines.
+#
+#   make          build everything into build/
+#   make demo     run the counter session of the seeds, step by step
+#   make check    every test: unit (criterion) and end to end
+#   make unit | e2e | lint | clean
+#
+# `make demo` and `make check` install missing Debian packages first.
+
+CC	?= cc
+O	?= build
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	   -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith \
+	   -Iserialize -Iinclude -MMD -MP
+LDLIBS_SUP	= -lev
+LDLIBS_WORKER	= -ltpl
+JOBS	?= 2
+
+SER_SRC	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c
+WRK_SRC	= worker/main.c worker/serve.c worker/state.c
+SUP_SRC	= $(wildcard supervisor/*.c)
+
+SER_OBJ	= $(SER_SRC:%.c=$(O)/%.o)
+WRK_OBJ	= $(WRK_SRC:%.c=$(O)/%.o)
+SUP_OBJ	= $(SUP_SRC:%.c=$(O)/%.o)
+# The supervisor's objects but its main(), for unit tests.
+SUP_LIB	= $(filter-out $(O)/supervisor/main.o,$(SUP_OBJ))
+
+WORKER_LIB = $(O)/libsmsup-worker.a
+EXAMPLES = $(O)/examples/counter-v1 $(O)/examples/counter-v2 \
+	   $(O)/examples/kv-v1 $(O)/examples/kv-v2
+TEST_MACHINES = $(patsubst %,$(O)/tests/orderly-v%,1 2 3 4 5) \
+	   $(O)/tests/faulty-v1 $(O)/tests/faulty-v2
+UNIT_SRC = $(wildcard tests/unit/*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
+
+all: $(O)/smsup $(WORKER_LIB) $(EXAMPLES) $(TEST_MACHINES)
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(O)/smsup: $(SUP_OBJ) $(SER_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_SUP)
+
+$(WORKER_LIB): $(WRK_OBJ) $(SER_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/examples/counter-%: $(O)/examples/counter/counter-%.o $(WORKER_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_WORKER)
+
+$(O)/examples/kv-%: $(O)/examples/kv/kv-%.o $(O)/examples/kv/kvmap.o $(WORKER_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_WORKER)
+
+$(O)/tests/orderly-v%: tests/machines/orderly.c $(WORKER_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DORDERLY_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
+
+$(O)/tests/faulty-v%: tests/machines/faulty.c $(WORKER_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DFAULTY_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
+
+$(O)/tests/unit/%: tests/unit/%.c $(SUP_LIB) $(filter-out $(O)/worker/main.o,$(WRK_OBJ)) $(SER_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Isupervisor -Iworker -o $@ $^ -lcriterion -lev -ltpl
+
+deps:
+	@sh tools/deps.sh
+
+unit: deps
+	$(MAKE) $(UNIT_BIN)
+	@LC_ALL=C sh tests/unit/run.sh $(UNIT_BIN)
+
+e2e: deps
+	$(MAKE) all
+	@LC_ALL=C sh tests/e2e/run.sh -j $(JOBS) $(O)
+
+check: deps
+	$(MAKE) all $(UNIT_BIN)
+	@LC_ALL=C sh tests/unit/run.sh $(UNIT_BIN)
+	@LC_ALL=C sh tests/e2e/run.sh -j $(JOBS) $(O)
+
+demo: deps
+	$(MAKE) all
+	@sh examples/demo.sh $(O)
+
+lint: deps
+	@sh tools/deps.sh mandoc
+	mandoc -Tlint -W warning man/*.[0-9]
+	$(MAKE) clean all
+
+clean:
+	rm -rf $(O)
+
+.PHONY: all deps unit e2e check demo lint clean
+.SECONDARY:
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,35 @@
+/* buf.h: growable byte buffer shared by the codec, the worker library and the supervisor. */
+#ifndef SMSUP_BUF_H
+#define SMSUP_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf {
+	uint8_t *data;
+	size_t   off;	/* first unconsumed byte */
+	size_t   len;	/* end of valid bytes */
+	size_t   cap;
+};
+
+int	 buf_reserve(struct buf *, size_t);
+int	 buf_add(struct buf *, const void *, size_t);
+void	*buf_extend(struct buf *, size_t);
+void	 buf_consume(struct buf *, size_t);
+void	 buf_compact(struct buf *);
+void	 buf_reset(struct buf *);
+void	 buf_free(struct buf *);
+
+static inline size_t
+buf_used(const struct buf *b)
+{
+	return b->len - b->off;
+}
+
+static inline uint8_t *
+buf_head(const struct buf *b)
+{
+	return b->data + b->off;
+}
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * frame.h: the frame that carries every message between smsup processes
+ * (client <-> supervisor and supervisor <-> worker).
+ *
+ * A frame is a 16-byte little-endian header followed by len payload bytes:
+ *
+ *	u32 len | u8 version | u8 type | u16 flags | u64 id | payload[len]
+ *
+ * version is SMSUP_PROTOCOL_VERSION; a peer speaking another version is
+ * refused. Types are numbered in blocks by direction (see enum frame_type).
+ */
+#ifndef SMSUP_FRAME_H
+#define SMSUP_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define SMSUP_PROTOCOL_VERSION	1
+#define FRAME_HDR_LEN		16
+#define FRAME_MAX_DEFAULT	(16u << 20)	/* 16 MiB: inputs, outputs, control */
+#define FRAME_IMAGE_MAX_DEFAULT	(1024u << 20)	/* 1 GiB: state images */
+
+enum frame_type {
+	/* worker -> supervisor */
+	FRAME_W_HELLO = 0x10,	/* name, version, format, migrates_from */
+	FRAME_W_READY,		/* state in place: serving */
+	FRAME_W_FAIL,		/* init, load, migrate or serialize failed: text */
+	FRAME_W_OUTPUT,		/* id = input seq; payload = output bytes */
+	FRAME_W_ERROR,		/* id = input seq; payload = error text */
+	FRAME_W_IMAGE,		/* payload = state image */
+
+	/* supervisor -> worker */
+	FRAME_S_INIT = 0x20,	/* start from init() */
+	FRAME_S_LOAD,		/* start from this state image (migrating it) */
+	FRAME_S_INPUT,		/* id = seq; payload = input bytes */
+	FRAME_S_SERIALIZE,	/* answer with W_IMAGE */
+	FRAME_S_STOP,		/* finish what you have, then exit 0 */
+
+	/* client -> supervisor */
+	FRAME_C_CALL = 0x40,	/* name, input: answered by R_OUTPUT or R_ERROR */
+	FRAME_C_SEND,		/* name, input: answered by R_ACCEPTED or R_ERROR */
+	FRAME_C_STATUS,		/* names... : R_STATUS */
+	FRAME_C_RUN,		/* name, path: R_OK once ready */
+	FRAME_C_UPGRADE,	/* flags, timeout, name, path: R_OK with a report */
+	FRAME_C_STOP,		/* name: R_OK once the worker has exited */
+	FRAME_C_SHUTDOWN,	/* R_OK, then the supervisor exits */
+
+	/* supervisor -> client */
+	FRAME_R_OK = 0x60,	/* text */
+	FRAME_R_OUTPUT,		/* output bytes */
+	FRAME_R_ERROR,		/* error text */
+	FRAME_R_ACCEPTED,	/* the input is accepted and will be applied */
+	FRAME_R_STATUS,		/* rows */
+};
+
+/* Size caps: state images (LOAD, IMAGE) get their own, larger one. */
+struct frame_limits {
+	size_t		 max;
+	size_t		 image_max;
+};
+
+struct frame {
+	uint32_t	 len;
+	uint8_t		 version;
+	uint8_t		 type;
+	uint16_t	 flags;
+	uint64_t	 id;
+	const uint8_t	*payload;
+};
+
+/* frame_parse results (negative values are errors). */
+#define FRAME_OK		 1
+#define FRAME_MORE		 0
+#define FRAME_EVERSION		-1
+#define FRAME_ETOOBIG		-2
+
+int		 frame_parse(const uint8_t *, size_t, const struct frame_limits *,
+		     struct frame *);
+size_t		 frame_begin(struct buf *, uint8_t, uint16_t, uint64_t);
+int		 frame_end(struct buf *, size_t);
+int		 frame_put(struct buf *, uint8_t, uint64_t, const void *,
+		     size_t);
+const char	*frame_strerror(int);
+const char	*frame_type_name(uint8_t);
+
+#endif

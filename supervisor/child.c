@@ -1,0 +1,291 @@
+/*
+ * child.c: worker processes. A child is spawned with posix_spawn (no shell)
+ * with its end of a socketpair as fd 3 (SMSUP_FD=3), stdin from /dev/null,
+ * stdout and stderr on the supervisor's stderr, default signal dispositions
+ * and an empty signal mask. It is gone once both its exit status and the
+ * end of its channel have been seen: then its owner's gone callback runs,
+ * once, with the reason, and the child is freed.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "smsup.h"
+
+extern char	**environ;
+
+static void	child_exit_cb(struct ev_loop *, ev_child *, int);
+static void	child_peer_frame(struct peer *, const struct frame *, void *);
+static void	child_peer_lost(struct peer *, const char *, void *);
+
+/* "exited with status 1", "killed by signal 11 (Segmentation fault)". */
+void
+child_describe_exit(int status, char *out, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(out, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(out, len, "killed by signal %d (%s)",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(out, len, "ended with status 0x%x", status);
+}
+
+/* Build the environment: ours, with SMSUP_FD=3 and SMSUP_MACHINE=name. */
+static char **
+child_env(const char *name, char *machine, size_t len)
+{
+	char	**env;
+	size_t	  n, i, j;
+
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	if ((env = calloc(n + 3, sizeof *env)) == NULL)
+		return NULL;
+	for (i = j = 0; i < n; i++)
+		if (strncmp(environ[i], "SMSUP_FD=", 9) != 0 &&
+		    strncmp(environ[i], "SMSUP_MACHINE=", 14) != 0)
+			env[j++] = environ[i];
+	env[j++] = "SMSUP_FD=3";
+	snprintf(machine, len, "SMSUP_MACHINE=%s", name);
+	env[j++] = machine;
+	env[j] = NULL;
+	return env;
+}
+
+/*
+ * Spawn the worker binary at path for machine name. The callbacks get its
+ * frames and its end. NULL with err set if it could not be started.
+ */
+struct child *
+child_spawn(const char *path, const char *name, child_frame_cb *frame,
+    child_gone_cb *gone, void *arg, char *err, size_t errlen)
+{
+	static const struct frame_limits lim = {
+		FRAME_MAX_DEFAULT, FRAME_IMAGE_MAX_DEFAULT
+	};
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 attr;
+	struct child			*c;
+	sigset_t			 none, defaults;
+	char				*argv[2], **env, machine[128];
+	int				 sv[2], fd, rc;
+
+	if (paths_check_binary(path, err, errlen) == -1)
+		return NULL;
+	if ((c = calloc(1, sizeof *c)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		free(c);
+		return NULL;
+	}
+	/* fd 3 in the child: dup2 onto itself would keep close-on-exec. */
+	if (sv[1] == 3) {
+		fd = fcntl(sv[1], F_DUPFD_CLOEXEC, 4);
+		close(sv[1]);
+		sv[1] = fd;
+	}
+
+	sigemptyset(&none);
+	sigemptyset(&defaults);
+	sigaddset(&defaults, SIGPIPE);
+	sigaddset(&defaults, SIGHUP);
+	sigaddset(&defaults, SIGINT);
+	sigaddset(&defaults, SIGTERM);
+	sigaddset(&defaults, SIGCHLD);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+
+	argv[0] = (char *)path;
+	argv[1] = NULL;
+	env = child_env(name, machine, sizeof machine);
+	rc = env == NULL ? ENOMEM :
+	    posix_spawn(&c->pid, path, &fa, &attr, argv, env);
+	free(env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(sv[1]);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot execute: %s", path,
+		    strerror(rc));
+		close(sv[0]);
+		free(c);
+		return NULL;
+	}
+
+	/* The child watcher starts now, in this callback (libev reaps). */
+	ev_child_init(&c->cw, child_exit_cb, c->pid, 0);
+	c->cw.data = c;
+	ev_child_start(EV_DEFAULT, &c->cw);
+
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	c->peer = peer_new(sv[0], &lim, child_peer_frame, child_peer_lost, c);
+	if (c->peer == NULL) {
+		close(sv[0]);
+		kill(c->pid, SIGKILL);
+		c->frame = NULL;
+		c->gone = NULL;
+		snprintf(err, errlen, "out of memory");
+		return NULL;	/* freed by child_exit_cb */
+	}
+	c->frame = frame;
+	c->gone = gone;
+	c->arg = arg;
+	c->started = units_now();
+	return c;
+}
+
+/* Both the exit status and the channel's end are in: report and free. */
+static void
+child_finish(struct child *c, const char *why)
+{
+	char		 reason[256];
+	child_gone_cb	*gone = c->gone;
+
+	if (!c->exited || c->peer != NULL || c->busy)
+		return;
+	if (gone != NULL) {
+		if (why != NULL)
+			snprintf(reason, sizeof reason, "%s", why);
+		else
+			child_describe_exit(c->status, reason, sizeof reason);
+		c->gone = NULL;
+		c->frame = NULL;
+		gone(c, reason);
+	}
+	free(c);
+}
+
+static void
+child_exit_cb(struct ev_loop *loop, ev_child *w, int revents)
+{
+	struct child	*c = w->data;
+
+	(void)revents;
+	ev_child_stop(loop, w);
+	c->exited = 1;
+	c->status = w->rstatus;
+	/* Frames it wrote before exiting may still be unread: take them. */
+	c->busy = 1;
+	if (c->peer != NULL)
+		peer_drain(c->peer);
+	if (c->peer != NULL) {
+		peer_free(c->peer);
+		c->peer = NULL;
+	}
+	c->busy = 0;
+	child_finish(c, NULL);
+}
+
+static void
+child_peer_frame(struct peer *p, const struct frame *f, void *arg)
+{
+	struct child	*c = arg;
+
+	(void)p;
+	if (c->frame != NULL)
+		c->frame(c, f);
+}
+
+/* The channel ended: a worker without its channel is of no use. */
+static void
+child_peer_lost(struct peer *p, const char *why, void *arg)
+{
+	struct child	*c = arg;
+
+	if (c->peer == p) {
+		peer_free(p);
+		c->peer = NULL;
+	}
+	if (!c->exited) {
+		log_debug("pid %ld: channel %s: killing it", (long)c->pid, why);
+		kill(c->pid, SIGKILL);
+	}
+	child_finish(c, NULL);
+}
+
+/* Kill the child; its owner hears nothing more of it. */
+void
+child_kill(struct child *c)
+{
+	c->frame = NULL;
+	c->gone = NULL;
+	if (!c->exited)
+		kill(c->pid, SIGKILL);
+	if (c->peer != NULL) {
+		peer_free(c->peer);
+		c->peer = NULL;
+	}
+	child_finish(c, NULL);
+}
+
+/* Ask the child to finish its inputs and exit; its owner is detached. */
+void
+child_retire(struct child *c)
+{
+	c->frame = NULL;
+	c->gone = NULL;
+	if (c->peer != NULL)
+		peer_send(c->peer, FRAME_S_STOP, 0, NULL, 0);
+}
+
+int
+child_accepts(const struct child *c, const char *version)
+{
+	uint32_t	 i;
+
+	for (i = 0; i < c->nfrom; i++)
+		if (strcmp(c->from[i], version) == 0)
+			return 1;
+	return 0;
+}
+
+/* Take a HELLO: who the binary says it is. 0, or -1 with err set. */
+int
+child_hello(struct child *c, const struct frame *f, char *err, size_t len)
+{
+	struct msg_reader	 r;
+	uint32_t		 i;
+
+	msg_init(&r, f->payload, f->len);
+	msg_get_str(&r, c->type, sizeof c->type);
+	msg_get_str(&r, c->version, sizeof c->version);
+	msg_get_str(&r, c->format, sizeof c->format);
+	msg_get_u32(&r, &c->nfrom);
+	if (r.err || c->nfrom > SMSUP_MAX_FROM) {
+		snprintf(err, len, "malformed HELLO");
+		return -1;
+	}
+	for (i = 0; i < c->nfrom; i++)
+		msg_get_str(&r, c->from[i], sizeof c->from[i]);
+	if (msg_end(&r) == -1 || !image_name_valid(c->type) ||
+	    !image_version_valid(c->version) ||
+	    !image_format_valid(c->format)) {
+		snprintf(err, len, "malformed HELLO");
+		return -1;
+	}
+	c->hello = 1;
+	return 0;
+}

@@ -1,0 +1,168 @@
+/* client.c: the client side of the control socket: connect, send a request, read answers. */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "smsup.h"
+
+/* Connect to the supervisor at path; -1 with errno set if none answers. */
+int
+client_connect(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, saved;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Write a whole frame with payload p (may be NULL), blocking. */
+int
+client_send(int fd, uint8_t type, uint64_t id, const struct buf *p)
+{
+	struct buf	 b = { 0 };
+	ssize_t		 n;
+	int		 rc = 0;
+
+	if (frame_put(&b, type, id, p ? buf_head(p) : NULL, p ? buf_used(p) :
+	    0) == -1)
+		return -1;
+	while (buf_used(&b) > 0) {
+		n = write(fd, buf_head(&b), buf_used(&b));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = -1;
+			break;
+		}
+		buf_consume(&b, (size_t)n);
+	}
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * Read the next answer into r (its data stays valid until the next call
+ * with the same buffer). 1 on success, 0 if the supervisor closed, -1 on
+ * error.
+ */
+int
+client_recv(int fd, struct buf *in, struct reply *r)
+{
+	static const struct frame_limits lim = {
+		FRAME_MAX_DEFAULT + 4096, FRAME_MAX_DEFAULT + 4096
+	};
+	struct frame	 f;
+	ssize_t		 n;
+	int		 rc;
+
+	for (;;) {
+		rc = frame_parse(buf_head(in), buf_used(in), &lim, &f);
+		if (rc == FRAME_OK) {
+			r->type = f.type;
+			r->id = f.id;
+			r->data = (uint8_t *)f.payload;
+			r->len = f.len;
+			buf_consume(in, FRAME_HDR_LEN + f.len);
+			return 1;
+		}
+		if (rc < 0) {
+			errno = EPROTO;
+			return -1;
+		}
+		if (buf_reserve(in, 65536) == -1)
+			return -1;
+		n = read(fd, in->data + in->len, in->cap - in->len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			return 0;
+		in->len += (size_t)n;
+	}
+}
+
+/* Send one request and read its answer. 1, 0 (closed) or -1. */
+int
+client_request(int fd, uint8_t type, const struct buf *p, struct buf *in,
+    struct reply *r)
+{
+	if (client_send(fd, type, 1, p) == -1)
+		return -1;
+	return client_recv(fd, in, r);
+}
+
+/* Print an error answer; returns the exit status for it. */
+int
+client_error(const struct reply *r)
+{
+	fprintf(stderr, "smsup: %.*s\n", (int)r->len, (const char *)r->data);
+	return EXIT_FAIL;
+}
+
+/* Connect for a command, or say that no supervisor runs. */
+int
+client_open(const char *path)
+{
+	int	 fd;
+
+	if ((fd = client_connect(path)) == -1) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			fprintf(stderr, "smsup: no supervisor on %s (start one "
+			    "with: smsup run NAME)\n", path);
+		else
+			fprintf(stderr, "smsup: %s: %s\n", path,
+			    strerror(errno));
+	}
+	return fd;
+}
+
+/*
+ * A command of one request and one text answer: print it on stdout (OK)
+ * or stderr (error). Returns the exit status.
+ */
+int
+client_simple(const char *path, uint8_t type, const struct buf *p)
+{
+	struct buf	 in = { 0 };
+	struct reply	 r;
+	int		 fd, rc;
+
+	if ((fd = client_open(path)) == -1)
+		return EXIT_NOSERVER;
+	rc = client_request(fd, type, p, &in, &r);
+	close(fd);
+	if (rc != 1) {
+		fprintf(stderr, "smsup: the supervisor closed the connection "
+		    "without answering\n");
+		buf_free(&in);
+		return EXIT_FAIL;
+	}
+	if (r.type == FRAME_R_OK) {
+		if (r.len > 0)
+			printf("%.*s\n", (int)r.len, (const char *)r.data);
+		rc = 0;
+	} else
+		rc = client_error(&r);
+	buf_free(&in);
+	return rc;
+}

@@ -1,0 +1,173 @@
+/*
+ * cmd-run.c: `smsup run [-dv] [NAME[=PATH]...]`. If a supervisor answers on
+ * the socket, ask it to start the machines and wait until they are ready.
+ * If none does, become it: in the foreground (the machines start in this
+ * process, the log goes to stderr), or with -d in the background, then
+ * act as a client of it.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "smsup.h"
+
+static int	cmd_run_exec(const char *, int, char **);
+
+const struct cmd_entry cmd_run_entry = {
+	"run", "[-dv] [NAME[=PATH] ...]", cmd_run_exec
+};
+
+/* Ask the supervisor on fd to run the n machines; print what it says. */
+static int
+cmd_run_client(int fd, char **names, char **paths, int n)
+{
+	struct buf	 p = { 0 }, in = { 0 };
+	struct reply	 r;
+	int		 i, rc = 0;
+
+	for (i = 0; i < n; i++) {
+		buf_reset(&p);
+		msg_put_str(&p, names[i]);
+		msg_put_str(&p, paths[i]);
+		if (client_send(fd, FRAME_C_RUN, (uint64_t)i + 1, &p) == -1) {
+			fprintf(stderr, "smsup: lost the supervisor\n");
+			return EXIT_FAIL;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (client_recv(fd, &in, &r) != 1) {
+			fprintf(stderr, "smsup: the supervisor closed the "
+			    "connection without answering\n");
+			rc = EXIT_FAIL;
+			break;
+		}
+		if (r.type == FRAME_R_OK)
+			printf("%.*s\n", (int)r.len, (const char *)r.data);
+		else
+			rc = client_error(&r);
+	}
+	buf_free(&p);
+	buf_free(&in);
+	return rc;
+}
+
+/* The background supervisor: its own session, its log next to the socket. */
+static void
+cmd_run_daemon(int fd, int lockfd, const char *path)
+{
+	char	 log[PATH_MAX];
+	int	 null, lfd;
+
+	snprintf(log, sizeof log, "%s.log", path);
+	if (setsid() == -1 || chdir("/") == -1)
+		_exit(EXIT_FAIL);
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    (lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) == -1)
+		_exit(EXIT_FAIL);
+	dup2(null, STDIN_FILENO);
+	dup2(null, STDOUT_FILENO);
+	dup2(lfd, STDERR_FILENO);
+	close(null);
+	close(lfd);
+	_exit(server_loop(fd, lockfd, path, NULL, NULL, 0));
+}
+
+static int
+cmd_run_exec(const char *path, int argc, char **argv)
+{
+	char	**names, **paths, err[512];
+	int	  ch, i, j, n, fd, lockfd = -1, detach = 0, verbose = 0, rc;
+	pid_t	  pid;
+
+	while ((ch = getopt(argc, argv, "dv")) != -1) {
+		switch (ch) {
+		case 'd':
+			detach = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			return cmd_usage(&cmd_run_entry);
+		}
+	}
+	n = argc - optind;
+	names = calloc((size_t)n + 1, sizeof *names);
+	paths = calloc((size_t)n + 1, sizeof *paths);
+	if (names == NULL || paths == NULL)
+		fatal("calloc");
+	for (i = 0; i < n; i++) {
+		names[i] = malloc(SMSUP_NAME_MAX + 1);
+		paths[i] = malloc(PATH_MAX);
+		if (names[i] == NULL || paths[i] == NULL)
+			fatal("malloc");
+		if (paths_spec(argv[optind + i], names[i], SMSUP_NAME_MAX + 1,
+		    paths[i], PATH_MAX, err, sizeof err) == -1) {
+			fprintf(stderr, "smsup: %s\n", err);
+			return EXIT_FAIL;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(names[i], names[j]) == 0) {
+				fprintf(stderr, "smsup: machine %s named twice"
+				    "\n", names[i]);
+				return EXIT_USAGE;
+			}
+	}
+
+	/* Find the supervisor, or become it (tmux's lock dance). */
+	for (i = 0; (fd = client_connect(path)) == -1; i++) {
+		if (errno != ENOENT && errno != ECONNREFUSED) {
+			fprintf(stderr, "smsup: %s: %s\n", path,
+			    strerror(errno));
+			return EXIT_NOSERVER;
+		}
+		if ((fd = server_listen(path, &lockfd, err, sizeof err)) >= 0)
+			break;
+		if (fd == -1) {
+			fprintf(stderr, "smsup: %s\n", err);
+			return EXIT_FAIL;
+		}
+		if (i == 100) {
+			fprintf(stderr, "smsup: another supervisor holds "
+			    "%s.lock but does not answer\n", path);
+			return EXIT_NOSERVER;
+		}
+		usleep(50000);
+	}
+
+	if (lockfd != -1) {
+		if (!detach) {
+			log_init(verbose);
+			return server_loop(fd, lockfd, path, names, paths, n);
+		}
+		fflush(NULL);
+		if ((pid = fork()) == -1)
+			fatal("fork");
+		if (pid == 0)
+			cmd_run_daemon(fd, lockfd, path);
+		close(fd);
+		close(lockfd);
+		if ((fd = client_connect(path)) == -1) {
+			fprintf(stderr, "smsup: the supervisor did not start "
+			    "(see %s.log)\n", path);
+			return EXIT_FAIL;
+		}
+		printf("smsup: supervisor started (pid %ld), log in %s.log\n",
+		    (long)pid, path);
+	} else if (n == 0) {
+		fprintf(stderr, "smsup: a supervisor already runs on %s\n",
+		    path);
+		close(fd);
+		return EXIT_FAIL;
+	}
+	rc = cmd_run_client(fd, names, paths, n);
+	close(fd);
+	return rc;
+}

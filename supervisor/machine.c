@@ -1,0 +1,507 @@
+/*
+ * machine.c: machines, their lifecycle and their inputs.
+ *
+ * Lifecycle (event -> action), one worker at a time serving:
+ *
+ *	state     event                    -> next state, action
+ *	STARTING  HELLO                    -> STARTING, send INIT
+ *	STARTING  READY                    -> RUNNING, forward held inputs,
+ *	                                      answer run waiters
+ *	STARTING  FAIL, exit, timeout      -> FAILED, error every input
+ *	RUNNING   input                    -> forward (or hold if suspended)
+ *	RUNNING   OUTPUT/ERROR             -> answer the oldest pending input
+ *	RUNNING   exit, protocol error     -> FAILED, error every input
+ *	RUNNING   stop                     -> STOPPING, send STOP
+ *	STOPPING  exit                     -> removed, answer stop waiters
+ *	FAILED    run                      -> STARTING (from init)
+ *
+ * Upgrades (upgrade.c) suspend and resume a RUNNING machine.
+ *
+ * Invariants: every accepted input is in `pending`, in acceptance order,
+ * until it is answered; the first `forwarded` of them have been written to
+ * the worker, the others wait as encoded INPUT frames in `held` (held is
+ * empty whenever the machine is forwarding). The worker answers in order,
+ * so each answer matches the head of `pending` by sequence number.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "smsup.h"
+
+struct machines	machines = TAILQ_HEAD_INITIALIZER(machines);
+
+static void	machine_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	machine_fail(struct machine *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+struct machine *
+machine_find(const char *name)
+{
+	struct machine	*m;
+
+	TAILQ_FOREACH(m, &machines, entry)
+		if (strcmp(m->name, name) == 0)
+			return m;
+	return NULL;
+}
+
+int
+machine_count(void)
+{
+	struct machine	*m;
+	int		 n = 0;
+
+	TAILQ_FOREACH(m, &machines, entry)
+		n++;
+	return n;
+}
+
+const char *
+machine_state_name(const struct machine *m)
+{
+	switch (m->state) {
+	case MS_STARTING:
+		return "starting";
+	case MS_RUNNING:
+		if (m->upgrade != NULL)
+			return upgrade_phase_name(m);
+		return "running";
+	case MS_STOPPING:
+		return "stopping";
+	case MS_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
+/* Answer and drop every run/stop waiter. */
+static void
+machine_answer_waiters(struct machine *m, uint8_t type, const char *text)
+{
+	struct pending	*w;
+
+	while ((w = queue_head(&m->waiters)) != NULL) {
+		if (w->client != NULL) {
+			server_client_reply(w->client, type, w->id, text,
+			    strlen(text));
+			server_client_unref(w->client);
+		}
+		queue_pop(&m->waiters);
+	}
+}
+
+void
+machine_wait(struct machine *m, struct client *c, uint64_t id)
+{
+	struct pending	 w = { c, id, 0 };
+
+	if (queue_push(&m->waiters, &w) == -1) {
+		server_client_replyf(c, FRAME_R_ERROR, id, "out of memory");
+		return;
+	}
+	server_client_ref(c);
+}
+
+/* Error every pending input: they were not (or may not have been) applied. */
+static void
+machine_error_pending(struct machine *m, const char *why)
+{
+	struct pending	*p;
+
+	while ((p = queue_head(&m->pending)) != NULL) {
+		if (p->client != NULL) {
+			server_client_reply(p->client, FRAME_R_ERROR, p->id,
+			    why, strlen(why));
+			server_client_unref(p->client);
+		}
+		m->errors++;
+		queue_pop(&m->pending);
+	}
+	m->forwarded = 0;
+	buf_reset(&m->held);
+	m->nheld = 0;
+}
+
+static void
+machine_insert(struct machine *m)
+{
+	struct machine	*at;
+
+	TAILQ_FOREACH(at, &machines, entry)
+		if (strcmp(at->name, m->name) > 0)
+			break;
+	if (at != NULL)
+		TAILQ_INSERT_BEFORE(at, m, entry);
+	else
+		TAILQ_INSERT_TAIL(&machines, m, entry);
+}
+
+static void
+machine_remove(struct machine *m)
+{
+	ev_timer_stop(EV_DEFAULT, &m->timer);
+	if (m->worker != NULL)
+		child_kill(m->worker);
+	machine_error_pending(m, "machine removed");
+	machine_answer_waiters(m, FRAME_R_ERROR, "machine removed");
+	TAILQ_REMOVE(&machines, m, entry);
+	queue_free(&m->pending);
+	queue_free(&m->waiters);
+	buf_free(&m->held);
+	free(m->path);
+	free(m);
+	server_machine_gone();
+}
+
+static int
+machine_spawn(struct machine *m, char *err, size_t len)
+{
+	m->worker = child_spawn(m->path, m->name, machine_worker_frame,
+	    machine_worker_gone, m, err, len);
+	if (m->worker == NULL)
+		return -1;
+	m->ready = 0;
+	m->suspended = 0;
+	m->state = MS_STARTING;
+	m->why[0] = '\0';
+	ev_timer_stop(EV_DEFAULT, &m->timer);
+	ev_timer_set(&m->timer, SMSUP_START_TIMEOUT, 0.);
+	ev_timer_start(EV_DEFAULT, &m->timer);
+	log_info("%s: starting %s (pid %ld)", m->name, m->path,
+	    (long)m->worker->pid);
+	return 0;
+}
+
+/* Create and start machine name from the binary at path. */
+struct machine *
+machine_start(const char *name, const char *path, char *err, size_t len)
+{
+	struct machine	*m;
+
+	if ((m = calloc(1, sizeof *m)) == NULL ||
+	    (m->path = strdup(path)) == NULL) {
+		free(m);
+		snprintf(err, len, "out of memory");
+		return NULL;
+	}
+	snprintf(m->name, sizeof m->name, "%s", name);
+	ev_init(&m->timer, machine_timer_cb);
+	m->timer.data = m;
+	if (machine_spawn(m, err, len) == -1) {
+		free(m->path);
+		free(m);
+		return NULL;
+	}
+	machine_insert(m);
+	return m;
+}
+
+/* Start a failed machine again, from init. */
+int
+machine_restart(struct machine *m, char *err, size_t len)
+{
+	if (m->state != MS_FAILED) {
+		snprintf(err, len, "%s is %s", m->name, machine_state_name(m));
+		return -1;
+	}
+	return machine_spawn(m, err, len);
+}
+
+/*
+ * The worker is gone or unusable: the machine fails, every pending input
+ * gets an error, and so does every waiter.
+ */
+static void
+machine_fail(struct machine *m, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(m->why, sizeof m->why, fmt, ap);
+	va_end(ap);
+	m->state = MS_FAILED;
+	m->ready = 0;
+	m->upgrade_again = 0;
+	if (m->upgrade != NULL)
+		upgrade_abort(m, m->why);
+	if (m->worker != NULL) {
+		child_kill(m->worker);
+		m->worker = NULL;
+	}
+	ev_timer_stop(EV_DEFAULT, &m->timer);
+	log_warnx("%s: failed: %s", m->name, m->why);
+	snprintf(msg, sizeof msg, "machine %s failed: %s", m->name, m->why);
+	machine_error_pending(m, msg);
+	machine_answer_waiters(m, FRAME_R_ERROR, msg);
+}
+
+static int
+machine_forwarding(const struct machine *m)
+{
+	return m->state == MS_RUNNING && m->ready && !m->suspended &&
+	    m->worker != NULL && m->worker->peer != NULL;
+}
+
+/* Send the held inputs to the worker, in order, if it may have them. */
+void
+machine_flush(struct machine *m)
+{
+	struct buf	*w, tmp;
+
+	if (!machine_forwarding(m) || m->nheld == 0)
+		return;
+	w = peer_wbuf(m->worker->peer);
+	if (buf_used(w) == 0) {
+		/* Hand the whole buffer over instead of copying it. */
+		tmp = *w;
+		*w = m->held;
+		m->held = tmp;
+		buf_reset(&m->held);
+	} else {
+		if (buf_add(w, buf_head(&m->held), buf_used(&m->held)) == -1) {
+			machine_fail(m, "out of memory forwarding inputs");
+			return;
+		}
+		buf_reset(&m->held);
+	}
+	m->forwarded += m->nheld;
+	m->nheld = 0;
+	peer_kick(m->worker->peer);
+}
+
+/*
+ * Accept an input for machine m: from here on it will be applied exactly
+ * once, or answered with an error. c is who waits for the output (NULL
+ * for send). -1 with err set if it is not accepted.
+ */
+int
+machine_input(struct machine *m, struct client *c, uint64_t id,
+    const void *data, size_t len, char *err, size_t errlen)
+{
+	struct pending	 p;
+	struct buf	*b;
+
+	if (m->state == MS_FAILED) {
+		snprintf(err, errlen, "machine %s is failed: %s (start it "
+		    "again with: smsup run %s)", m->name, m->why, m->name);
+		return -1;
+	}
+	if (m->state == MS_STOPPING) {
+		snprintf(err, errlen, "machine %s is stopping", m->name);
+		return -1;
+	}
+	if (len > FRAME_MAX_DEFAULT) {
+		snprintf(err, errlen, "input of %zu bytes is larger than the "
+		    "cap of %u", len, FRAME_MAX_DEFAULT);
+		return -1;
+	}
+	p.client = c;
+	p.id = id;
+	p.seq = m->next_seq;
+	b = machine_forwarding(m) ? peer_wbuf(m->worker->peer) : &m->held;
+	if (frame_put(b, FRAME_S_INPUT, p.seq, data, len) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (queue_push(&m->pending, &p) == -1) {
+		b->len -= FRAME_HDR_LEN + len;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	m->next_seq++;
+	if (c != NULL)
+		server_client_ref(c);
+	if (b == &m->held)
+		m->nheld++;
+	else {
+		m->forwarded++;
+		peer_kick(m->worker->peer);
+	}
+	return 0;
+}
+
+/* The worker answered an input: it must be the oldest forwarded one. */
+static void
+machine_answer(struct machine *m, const struct frame *f)
+{
+	struct pending	*p = queue_head(&m->pending);
+
+	if (p == NULL || m->forwarded == 0 || p->seq != f->id) {
+		machine_fail(m, "worker answered input #%llu out of order",
+		    (unsigned long long)f->id);
+		return;
+	}
+	m->forwarded--;
+	m->inputs++;
+	if (f->type == FRAME_W_ERROR)
+		m->errors++;
+	if (p->client != NULL) {
+		server_client_reply(p->client, f->type == FRAME_W_OUTPUT ?
+		    FRAME_R_OUTPUT : FRAME_R_ERROR, p->id, f->payload, f->len);
+		server_client_unref(p->client);
+	}
+	queue_pop(&m->pending);
+}
+
+static void
+machine_ready(struct machine *m)
+{
+	char	 msg[256];
+
+	ev_timer_stop(EV_DEFAULT, &m->timer);
+	m->ready = 1;
+	m->state = MS_RUNNING;
+	m->since = units_now();
+	log_info("%s: running %s version %s (pid %ld)", m->name,
+	    m->worker->type, m->version, (long)m->worker->pid);
+	machine_flush(m);
+	snprintf(msg, sizeof msg, "%s: running version %s (pid %ld)", m->name,
+	    m->version, (long)m->worker->pid);
+	machine_answer_waiters(m, FRAME_R_OK, msg);
+}
+
+void
+machine_worker_frame(struct child *c, const struct frame *f)
+{
+	struct machine	*m = c->arg;
+	char		 err[256];
+
+	if (m->upgrade != NULL && upgrade_old_frame(m, f))
+		return;
+	switch (f->type) {
+	case FRAME_W_OUTPUT:
+	case FRAME_W_ERROR:
+		if (m->ready) {
+			machine_answer(m, f);
+			return;
+		}
+		break;
+	case FRAME_W_HELLO:
+		if (m->state != MS_STARTING || c->hello)
+			break;
+		if (child_hello(c, f, err, sizeof err) == -1) {
+			machine_fail(m, "%s", err);
+			return;
+		}
+		snprintf(m->type, sizeof m->type, "%s", c->type);
+		snprintf(m->version, sizeof m->version, "%s", c->version);
+		peer_send(c->peer, FRAME_S_INIT, 0, NULL, 0);
+		return;
+	case FRAME_W_READY:
+		if (m->state != MS_STARTING || !c->hello || m->ready)
+			break;
+		machine_ready(m);
+		return;
+	case FRAME_W_FAIL:
+		if (m->state != MS_STARTING)
+			break;
+		machine_fail(m, "init failed: %.*s", (int)f->len, f->payload);
+		return;
+	}
+	machine_fail(m, "worker sent an unexpected %s frame",
+	    frame_type_name(f->type));
+}
+
+void
+machine_worker_gone(struct child *c, const char *why)
+{
+	struct machine	*m = c->arg;
+
+	m->worker = NULL;
+	if (m->state == MS_STOPPING) {
+		log_info("%s: stopped (%s)", m->name, why);
+		machine_error_pending(m, "worker exited before answering");
+		machine_answer_waiters(m, FRAME_R_OK, "stopped");
+		machine_remove(m);
+		return;
+	}
+	machine_fail(m, "worker (pid %ld) %s", (long)c->pid, why);
+}
+
+/* A new worker took over after an upgrade. */
+void
+machine_adopt(struct machine *m, struct child *c)
+{
+	m->worker = c;
+	c->frame = machine_worker_frame;
+	c->gone = machine_worker_gone;
+	c->arg = m;
+	snprintf(m->version, sizeof m->version, "%s", c->version);
+	m->since = units_now();
+	m->ready = 1;
+}
+
+static void
+machine_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct machine	*m = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (m->state == MS_STARTING)
+		machine_fail(m, "not ready after %.0fs", SMSUP_START_TIMEOUT);
+	else if (m->state == MS_STOPPING && m->worker != NULL) {
+		log_warnx("%s: not stopped after %.0fs: killing pid %ld",
+		    m->name, SMSUP_STOP_TIMEOUT, (long)m->worker->pid);
+		kill(m->worker->pid, SIGKILL);
+	}
+}
+
+/*
+ * Stop machine m: it answers what it has, then exits. Returns 1 if it is
+ * already gone, 0 if c will be answered when it is, -1 with err set.
+ */
+int
+machine_stop(struct machine *m, struct client *c, uint64_t id, char *err,
+    size_t len)
+{
+	if (m->upgrade != NULL) {
+		snprintf(err, len, "%s: upgrade in progress", m->name);
+		return -1;
+	}
+	if (m->state == MS_STOPPING) {
+		if (c != NULL)
+			machine_wait(m, c, id);
+		return 0;
+	}
+	if (m->state != MS_RUNNING) {
+		log_info("%s: removed (%s)", m->name, machine_state_name(m));
+		machine_remove(m);
+		return 1;
+	}
+	m->state = MS_STOPPING;
+	if (c != NULL)
+		machine_wait(m, c, id);
+	peer_send(m->worker->peer, FRAME_S_STOP, 0, NULL, 0);
+	ev_timer_stop(EV_DEFAULT, &m->timer);
+	ev_timer_set(&m->timer, SMSUP_STOP_TIMEOUT, 0.);
+	ev_timer_start(EV_DEFAULT, &m->timer);
+	log_info("%s: stopping", m->name);
+	return 0;
+}
+
+/* One row of `smsup status`, as client.c and cmd-status.c read it. */
+void
+machine_status_row(struct machine *m, struct buf *b)
+{
+	uint64_t	 now = units_now();
+
+	msg_put_str(b, m->name);
+	msg_put_str(b, m->version);
+	msg_put_u32(b, m->worker != NULL ? (uint32_t)m->worker->pid : 0);
+	msg_put_str(b, machine_state_name(m));
+	msg_put_u64(b, m->inputs);
+	msg_put_u64(b, m->nheld);
+	msg_put_u64(b, m->forwarded);
+	msg_put_u64(b, m->ready ? now - m->since : 0);
+	msg_put_u64(b, m->upgrades);
+	msg_put_u64(b, m->last_pause);
+	msg_put_u64(b, m->errors);
+	msg_put_str(b, m->path);
+	msg_put_str(b, m->why);
+}

@@ -1,0 +1,51 @@
+/* main.c: smsup's entry point: global options, then one command (cmd.c). */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "smsup.h"
+
+int
+main(int argc, char **argv)
+{
+	const struct cmd_entry	*cmd;
+	const char		*sopt = NULL;
+	char			 path[PATH_MAX];
+	int			 ch;
+
+	while ((ch = getopt(argc, argv, "+hS:V")) != -1) {
+		switch (ch) {
+		case 'h':
+			cmd_usage_all(stdout);
+			return 0;
+		case 'S':
+			sopt = optarg;
+			break;
+		case 'V':
+			printf("smsup %s\n", SMSUP_VERSION_STRING);
+			return 0;
+		default:
+			cmd_usage_all(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		cmd_usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	if ((cmd = cmd_find(argv[0])) == NULL) {
+		fprintf(stderr, "smsup: unknown command: %s\n", argv[0]);
+		cmd_usage_all(stderr);
+		return EXIT_USAGE;
+	}
+	if (paths_socket(sopt, path, sizeof path) == -1) {
+		fprintf(stderr, "smsup: socket path too long or empty\n");
+		return EXIT_USAGE;
+	}
+	optind = 1;
+	return cmd->exec(path, argc, argv);
+}

@@ -1,0 +1,272 @@
+/*
+ * peer.c: the IPC layer. A peer is a non-blocking stream socket on the
+ * default loop with a read and a write buffer: complete frames are handed to
+ * the dispatch callback in order; EOF, an I/O error or a malformed frame
+ * calls the lost callback once. Writes are queued and flushed when the
+ * socket is writable, so the answers of one batch leave in one write.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "smsup.h"
+
+#define PEER_READ_CHUNK	(256u << 10)
+
+struct peer {
+	int			 fd;
+	ev_io			 rio;
+	ev_io			 wio;
+	struct buf		 in;
+	struct buf		 out;
+	struct frame_limits	 lim;
+	peer_dispatch_cb	*dispatch;
+	peer_lost_cb		*lost;
+	void			*arg;
+	int			 busy;	/* inside a callback */
+	int			 dead;	/* lost: no more callbacks */
+	int			 freed;	/* peer_free called while busy */
+	int			 finishing; /* close once the output is out */
+};
+
+static void	peer_read_cb(struct ev_loop *, ev_io *, int);
+static void	peer_write_cb(struct ev_loop *, ev_io *, int);
+
+struct peer *
+peer_new(int fd, const struct frame_limits *lim, peer_dispatch_cb *dispatch,
+    peer_lost_cb *lost, void *arg)
+{
+	struct peer	*p;
+
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		return NULL;
+	p->fd = fd;
+	p->lim = *lim;
+	p->dispatch = dispatch;
+	p->lost = lost;
+	p->arg = arg;
+	ev_io_init(&p->rio, peer_read_cb, fd, EV_READ);
+	ev_io_init(&p->wio, peer_write_cb, fd, EV_WRITE);
+	p->rio.data = p->wio.data = p;
+	ev_io_start(EV_DEFAULT, &p->rio);
+	return p;
+}
+
+static void
+peer_close(struct peer *p)
+{
+	ev_io_stop(EV_DEFAULT, &p->rio);
+	ev_io_stop(EV_DEFAULT, &p->wio);
+	if (p->fd != -1)
+		close(p->fd);
+	p->fd = -1;
+}
+
+static void
+peer_destroy(struct peer *p)
+{
+	peer_close(p);
+	buf_free(&p->in);
+	buf_free(&p->out);
+	free(p);
+}
+
+/* Free the peer; safe from inside its own callbacks. */
+void
+peer_free(struct peer *p)
+{
+	if (p == NULL)
+		return;
+	p->dead = 1;
+	peer_close(p);
+	if (p->busy)
+		p->freed = 1;
+	else
+		peer_destroy(p);
+}
+
+static void
+peer_lose(struct peer *p, const char *why)
+{
+	if (p->dead)
+		return;
+	p->dead = 1;
+	peer_close(p);
+	if (p->lost != NULL)
+		p->lost(p, why, p->arg);
+}
+
+struct buf *
+peer_wbuf(struct peer *p)
+{
+	return &p->out;
+}
+
+int
+peer_fd(struct peer *p)
+{
+	return p->fd;
+}
+
+/* Queue a flush of the write buffer. */
+void
+peer_kick(struct peer *p)
+{
+	if (!p->dead && buf_used(&p->out) > 0 && !ev_is_active(&p->wio))
+		ev_io_start(EV_DEFAULT, &p->wio);
+}
+
+int
+peer_send(struct peer *p, uint8_t type, uint64_t id, const void *data,
+    size_t len)
+{
+	if (p->dead)
+		return -1;
+	if (frame_put(&p->out, type, id, data, len) == -1)
+		return -1;
+	peer_kick(p);
+	return 0;
+}
+
+/* Hand every complete frame in the read buffer to dispatch. */
+static void
+peer_parse(struct peer *p)
+{
+	struct frame	 f;
+	int		 rc = FRAME_MORE;
+
+	f.len = 0;
+	while (!p->dead && !p->finishing && (rc = frame_parse(buf_head(&p->in),
+	    buf_used(&p->in), &p->lim, &f)) == FRAME_OK) {
+		p->dispatch(p, &f, p->arg);
+		if (!p->freed)
+			buf_consume(&p->in, FRAME_HDR_LEN + f.len);
+		f.len = 0;
+	}
+	if (p->dead || p->finishing)
+		return;
+	if (rc < 0) {
+		peer_lose(p, frame_strerror(rc));
+		return;
+	}
+	/* Make room for the whole of a large frame at once. */
+	if (f.len > 0 && buf_reserve(&p->in, FRAME_HDR_LEN + f.len) == -1)
+		peer_lose(p, "out of memory");
+}
+
+/* Read once: 2 if bytes came, 1 if none were there, 0 at EOF, -1 on error. */
+static int
+peer_read(struct peer *p)
+{
+	ssize_t	 n;
+
+	if (buf_reserve(&p->in, PEER_READ_CHUNK) == -1) {
+		peer_lose(p, "out of memory");
+		return -1;
+	}
+	n = read(p->fd, p->in.data + p->in.len, p->in.cap - p->in.len);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 1;
+		peer_lose(p, strerror(errno));
+		return -1;
+	}
+	if (n == 0) {
+		peer_lose(p, buf_used(&p->in) > 0 ? "closed inside a frame" :
+		    "closed");
+		return 0;
+	}
+	p->in.len += (size_t)n;
+	peer_parse(p);
+	return 2;
+}
+
+static void
+peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct peer	*p = w->data;
+
+	(void)loop;
+	(void)revents;
+	p->busy = 1;
+	peer_read(p);
+	p->busy = 0;
+	if (p->freed)
+		peer_destroy(p);
+}
+
+/* Read and dispatch everything already sent (the other side has exited). */
+void
+peer_drain(struct peer *p)
+{
+	p->busy = 1;
+	while (!p->dead && peer_read(p) == 2)
+		;
+	p->busy = 0;
+	if (p->freed)
+		peer_destroy(p);
+}
+
+static void
+peer_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct peer	*p = w->data;
+	ssize_t		 n;
+
+	(void)revents;
+	while (buf_used(&p->out) > 0) {
+		n = write(p->fd, buf_head(&p->out), buf_used(&p->out));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n == -1) {
+			p->busy = 1;
+			peer_lose(p, strerror(errno));
+			p->busy = 0;
+			if (p->freed)
+				peer_destroy(p);
+			return;
+		}
+		buf_consume(&p->out, (size_t)n);
+	}
+	ev_io_stop(loop, &p->wio);
+	if (p->finishing) {
+		p->busy = 1;
+		peer_lose(p, "finished");
+		p->busy = 0;
+		if (p->freed)
+			peer_destroy(p);
+	}
+}
+
+/* Write what can be written now, without waiting (on exit). */
+void
+peer_flush_now(struct peer *p)
+{
+	ssize_t	 n;
+
+	while (!p->dead && buf_used(&p->out) > 0) {
+		n = write(p->fd, buf_head(&p->out), buf_used(&p->out));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf_consume(&p->out, (size_t)n);
+	}
+}
+
+/* Read no more; close (and call lost) once the queued output is written. */
+void
+peer_finish(struct peer *p)
+{
+	if (p->dead || p->finishing)
+		return;
+	p->finishing = 1;
+	ev_io_stop(EV_DEFAULT, &p->rio);
+	if (buf_used(&p->out) == 0)
+		peer_lose(p, "finished");
+	else
+		peer_kick(p);
+}

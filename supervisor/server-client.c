@@ -1,0 +1,368 @@
+/*
+ * server-client.c: one client connected to the control socket: decode its
+ * requests, hand them to machines and upgrades, and send the answers. A
+ * malformed or unknown request is answered with an error and the client is
+ * dropped; other clients are not affected.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "smsup.h"
+
+struct client {
+	LIST_ENTRY(client)	 entry;
+	struct peer		*peer;
+	int			 refs;
+	int			 gone;
+};
+
+static LIST_HEAD(, client)	 clients = LIST_HEAD_INITIALIZER(clients);
+
+static void	server_client_dispatch(struct peer *, const struct frame *,
+		    void *);
+static void	server_client_lost(struct peer *, const char *, void *);
+
+struct client *
+server_client_new(int fd)
+{
+	static const struct frame_limits lim = {
+		FRAME_MAX_DEFAULT + 4096, FRAME_MAX_DEFAULT + 4096
+	};
+	struct client	*c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL)
+		return NULL;
+	c->refs = 1;
+	if ((c->peer = peer_new(fd, &lim, server_client_dispatch,
+	    server_client_lost, c)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	LIST_INSERT_HEAD(&clients, c, entry);
+	return c;
+}
+
+/* On the way out: one last try to write every client's answers. */
+void
+server_client_flush_all(void)
+{
+	struct client	*c;
+
+	LIST_FOREACH(c, &clients, entry)
+		if (!c->gone)
+			peer_flush_now(c->peer);
+}
+
+void
+server_client_ref(struct client *c)
+{
+	c->refs++;
+}
+
+void
+server_client_unref(struct client *c)
+{
+	if (--c->refs == 0)
+		free(c);
+}
+
+static void
+server_client_drop(struct client *c)
+{
+	if (c->gone)
+		return;
+	c->gone = 1;
+	LIST_REMOVE(c, entry);
+	peer_free(c->peer);
+	c->peer = NULL;
+	server_client_unref(c);
+}
+
+void
+server_client_reply(struct client *c, uint8_t type, uint64_t id,
+    const void *data, size_t len)
+{
+	if (c->gone)
+		return;
+	if (peer_send(c->peer, type, id, data, len) == -1)
+		server_client_drop(c);
+}
+
+void
+server_client_replyf(struct client *c, uint8_t type, uint64_t id,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 text[1024];
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof text)
+		n = sizeof text - 1;
+	server_client_reply(c, type, id, text, (size_t)n);
+}
+
+static void
+server_client_lost(struct peer *p, const char *why, void *arg)
+{
+	struct client	*c = arg;
+
+	(void)p;
+	log_debug("client %s", why);
+	server_client_drop(c);
+}
+
+static struct machine *
+server_client_machine(struct client *c, uint64_t id, const char *name)
+{
+	struct machine	*m;
+
+	if ((m = machine_find(name)) == NULL)
+		server_client_replyf(c, FRAME_R_ERROR, id, "no such machine: "
+		    "%s", name);
+	return m;
+}
+
+static int
+server_client_input(struct client *c, const struct frame *f)
+{
+	struct msg_reader	 r;
+	struct machine		*m;
+	const uint8_t		*in;
+	size_t			 len;
+	char			 name[SMSUP_NAME_MAX + 1], err[512];
+	int			 call = f->type == FRAME_C_CALL;
+
+	msg_init(&r, f->payload, f->len);
+	msg_get_str(&r, name, sizeof name);
+	msg_get_bytes(&r, &in, &len);
+	if (msg_end(&r) == -1)
+		return -1;
+	if ((m = server_client_machine(c, f->id, name)) == NULL)
+		return 0;
+	if (server_shutting_down) {
+		server_client_replyf(c, FRAME_R_ERROR, f->id, "supervisor is "
+		    "shutting down");
+		return 0;
+	}
+	if (machine_input(m, call ? c : NULL, f->id, in, len, err,
+	    sizeof err) == -1)
+		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
+	else if (!call)
+		server_client_reply(c, FRAME_R_ACCEPTED, f->id, NULL, 0);
+	return 0;
+}
+
+/* Whether a STATUS request names machine name (no names: every one). */
+static int
+server_client_wants(const struct frame *f, const char *name)
+{
+	struct msg_reader	 r;
+	char			 want[SMSUP_NAME_MAX + 1];
+	uint32_t		 n, i;
+
+	msg_init(&r, f->payload, f->len);
+	msg_get_u32(&r, &n);
+	if (n == 0)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (msg_get_str(&r, want, sizeof want) == 0 &&
+		    strcmp(want, name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+server_client_status(struct client *c, const struct frame *f)
+{
+	struct msg_reader	 r;
+	struct machine		*m;
+	struct buf		 b = { 0 };
+	char			 name[SMSUP_NAME_MAX + 1];
+	uint32_t		 n, i, rows = 0;
+
+	msg_init(&r, f->payload, f->len);
+	if (msg_get_u32(&r, &n) == -1 || n > 4096)
+		return -1;
+	/* Check every name first: one unknown name is an error. */
+	for (i = 0; i < n; i++) {
+		if (msg_get_str(&r, name, sizeof name) == -1)
+			return -1;
+		if (server_client_machine(c, f->id, name) == NULL)
+			return 0;
+	}
+	if (msg_end(&r) == -1)
+		return -1;
+	msg_put_u32(&b, 0);
+	TAILQ_FOREACH(m, &machines, entry) {
+		if (!server_client_wants(f, m->name))
+			continue;
+		machine_status_row(m, &b);
+		rows++;
+	}
+	msg_setle32(b.data, rows);
+	server_client_reply(c, FRAME_R_STATUS, f->id, b.data, b.len);
+	buf_free(&b);
+	return 0;
+}
+
+static int
+server_client_run(struct client *c, const struct frame *f)
+{
+	struct msg_reader	 r;
+	struct machine		*m;
+	char			 name[SMSUP_NAME_MAX + 1], path[PATH_MAX];
+	char			 err[512];
+
+	msg_init(&r, f->payload, f->len);
+	msg_get_str(&r, name, sizeof name);
+	msg_get_str(&r, path, sizeof path);
+	if (msg_end(&r) == -1 || !image_name_valid(name) || path[0] != '/')
+		return -1;
+	if (server_shutting_down) {
+		server_client_replyf(c, FRAME_R_ERROR, f->id, "supervisor is "
+		    "shutting down");
+		return 0;
+	}
+	if ((m = machine_find(name)) == NULL) {
+		if ((m = machine_start(name, path, err, sizeof err)) == NULL)
+			server_client_replyf(c, FRAME_R_ERROR, f->id, "%s: %s",
+			    name, err);
+		else
+			machine_wait(m, c, f->id);
+		return 0;
+	}
+	if (strcmp(m->path, path) != 0 && m->state != MS_FAILED) {
+		server_client_replyf(c, FRAME_R_ERROR, f->id, "%s already runs "
+		    "%s (use smsup upgrade %s=%s)", name, m->path, name, path);
+		return 0;
+	}
+	switch (m->state) {
+	case MS_RUNNING:
+		server_client_replyf(c, FRAME_R_OK, f->id, "%s: already "
+		    "running version %s (pid %ld)", name, m->version,
+		    (long)m->worker->pid);
+		break;
+	case MS_STARTING:
+		machine_wait(m, c, f->id);
+		break;
+	case MS_STOPPING:
+		server_client_replyf(c, FRAME_R_ERROR, f->id, "%s is stopping",
+		    name);
+		break;
+	case MS_FAILED:
+		free(m->path);
+		if ((m->path = strdup(path)) == NULL ||
+		    machine_restart(m, err, sizeof err) == -1) {
+			server_client_replyf(c, FRAME_R_ERROR, f->id, "%s: %s",
+			    name, m->path ? err : "out of memory");
+			break;
+		}
+		machine_wait(m, c, f->id);
+		break;
+	}
+	return 0;
+}
+
+static int
+server_client_upgrade(struct client *c, const struct frame *f)
+{
+	struct msg_reader	 r;
+	struct machine		*m;
+	uint32_t		 flags, timeout_ms;
+	char			 name[SMSUP_NAME_MAX + 1], path[PATH_MAX];
+	char			 err[512];
+	int			 rc;
+
+	msg_init(&r, f->payload, f->len);
+	msg_get_u32(&r, &flags);
+	msg_get_u32(&r, &timeout_ms);
+	msg_get_str(&r, name, sizeof name);
+	msg_get_str(&r, path, sizeof path);
+	if (msg_end(&r) == -1 || (path[0] != '\0' && path[0] != '/'))
+		return -1;
+	if ((m = server_client_machine(c, f->id, name)) == NULL)
+		return 0;
+	rc = upgrade_start(m, path[0] ? path : NULL, flags & UPGRADE_FORCE, 0,
+	    timeout_ms / 1000., c, f->id, err, sizeof err);
+	if (rc == -1)
+		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
+	return 0;
+}
+
+static int
+server_client_stop(struct client *c, const struct frame *f)
+{
+	struct msg_reader	 r;
+	struct machine		*m;
+	char			 name[SMSUP_NAME_MAX + 1], err[512];
+
+	msg_init(&r, f->payload, f->len);
+	msg_get_str(&r, name, sizeof name);
+	if (msg_end(&r) == -1)
+		return -1;
+	if ((m = server_client_machine(c, f->id, name)) == NULL)
+		return 0;
+	switch (machine_stop(m, c, f->id, err, sizeof err)) {
+	case -1:
+		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
+		break;
+	case 1:
+		server_client_replyf(c, FRAME_R_OK, f->id, "stopped");
+		break;
+	}
+	return 0;
+}
+
+static void
+server_client_dispatch(struct peer *p, const struct frame *f, void *arg)
+{
+	struct client	*c = arg;
+	int		 rc;
+
+	(void)p;
+	switch (f->type) {
+	case FRAME_C_CALL:
+	case FRAME_C_SEND:
+		rc = server_client_input(c, f);
+		break;
+	case FRAME_C_STATUS:
+		rc = server_client_status(c, f);
+		break;
+	case FRAME_C_RUN:
+		rc = server_client_run(c, f);
+		break;
+	case FRAME_C_UPGRADE:
+		rc = server_client_upgrade(c, f);
+		break;
+	case FRAME_C_STOP:
+		rc = server_client_stop(c, f);
+		break;
+	case FRAME_C_SHUTDOWN:
+		server_client_replyf(c, FRAME_R_OK, f->id, "shutting down");
+		server_shutdown();
+		return;
+	default:
+		log_warnx("client sent unknown request type 0x%02x: dropped",
+		    f->type);
+		server_client_replyf(c, FRAME_R_ERROR, f->id, "unknown request "
+		    "type 0x%02x", f->type);
+		peer_finish(c->peer);
+		return;
+	}
+	if (rc == -1) {
+		log_warnx("client sent a malformed %s request: dropped",
+		    frame_type_name(f->type));
+		server_client_replyf(c, FRAME_R_ERROR, f->id, "malformed %s "
+		    "request", frame_type_name(f->type));
+		peer_finish(c->peer);
+	}
+}

@@ -1,0 +1,254 @@
+/*
+ * server.c: the supervisor process: the control socket (found or created
+ * under a lock, as tmux does), the signals, and an orderly shutdown.
+ *
+ * SIGHUP upgrades every machine whose binary reports a new version.
+ * SIGTERM, SIGINT and `smsup shutdown` stop the machines (each answers the
+ * inputs it has accepted) and exit 0; a second signal kills the workers.
+ */
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "smsup.h"
+
+int			 server_shutting_down;
+static int		 server_fd = -1;
+static char		 server_path[PATH_MAX];
+static ev_io		 server_accept_io;
+static ev_signal	 server_sig[3];
+static ev_timer		 server_shutdown_timer;
+
+/* Create the socket's directory (mode 0700) if it does not exist. */
+static int
+server_mkdir(const char *path, char *err, size_t len)
+{
+	char	 dir[PATH_MAX], *slash;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(err, len, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Become the supervisor for the socket at path: take path.lock, check that
+ * nobody answers on the socket, replace a stale socket and listen. Returns
+ * the listening fd (and the lock's in *lockfd), -2 if another supervisor
+ * holds the lock or answers, -1 with err set.
+ */
+int
+server_listen(const char *path, int *lockfd, char *err, size_t len)
+{
+	struct sockaddr_un	 sun;
+	char			 lock[PATH_MAX];
+	mode_t			 mask;
+	int			 lfd, fd;
+
+	if (server_mkdir(path, err, len) == -1)
+		return -1;
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	if ((lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		snprintf(err, len, "%s: %s", lock, strerror(errno));
+		return -1;
+	}
+	if (flock(lfd, LOCK_EX | LOCK_NB) == -1) {
+		close(lfd);
+		if (errno == EWOULDBLOCK)
+			return -2;
+		snprintf(err, len, "%s: %s", lock, strerror(errno));
+		return -1;
+	}
+	/* Under the lock: a socket that answers belongs to a supervisor. */
+	if ((fd = client_connect(path)) != -1) {
+		close(fd);
+		close(lfd);
+		return -2;
+	}
+	unlink(path);
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd == -1) {
+		snprintf(err, len, "socket: %s", strerror(errno));
+		close(lfd);
+		return -1;
+	}
+	mask = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+	    listen(fd, SOMAXCONN) == -1) {
+		umask(mask);
+		snprintf(err, len, "%s: %s", path, strerror(errno));
+		close(fd);
+		close(lfd);
+		return -1;
+	}
+	umask(mask);
+	*lockfd = lfd;
+	return fd;
+}
+
+static void
+server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	int	 fd;
+
+	(void)loop;
+	(void)revents;
+	for (;;) {
+		fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		if (server_client_new(fd) == NULL) {
+			log_warnx("out of memory for a client");
+			close(fd);
+		}
+	}
+}
+
+/* Stop listening: from now on clients find no supervisor here. */
+static void
+server_unlisten(void)
+{
+	if (server_fd == -1)
+		return;
+	ev_io_stop(EV_DEFAULT, &server_accept_io);
+	close(server_fd);
+	server_fd = -1;
+	unlink(server_path);
+}
+
+static void
+server_finish(void)
+{
+	server_client_flush_all();
+	ev_break(EV_DEFAULT, EVBREAK_ALL);
+}
+
+void
+server_machine_gone(void)
+{
+	if (server_shutting_down && machine_count() == 0)
+		server_finish();
+}
+
+static void
+server_shutdown_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct machine	*m;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	TAILQ_FOREACH(m, &machines, entry)
+		if (m->worker != NULL)
+			kill(m->worker->pid, SIGKILL);
+	log_warnx("machines not stopped in time: killed");
+}
+
+/* Stop every machine, then leave the loop. */
+void
+server_shutdown(void)
+{
+	struct machine	*m, *next;
+	char		 err[256];
+
+	if (server_shutting_down)
+		return;
+	server_shutting_down = 1;
+	log_info("shutting down");
+	server_unlisten();
+	for (m = TAILQ_FIRST(&machines); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		if (m->upgrade != NULL)
+			upgrade_cancel(m, "the supervisor is shutting down");
+		if (machine_stop(m, NULL, 0, err, sizeof err) == -1)
+			log_warnx("%s", err);
+	}
+	ev_timer_init(&server_shutdown_timer, server_shutdown_timer_cb,
+	    SMSUP_STOP_TIMEOUT + 1, 0.);
+	ev_timer_start(EV_DEFAULT, &server_shutdown_timer);
+	server_machine_gone();
+}
+
+static void
+server_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct machine	*m;
+
+	(void)loop;
+	(void)revents;
+	if (w->signum == SIGHUP) {
+		log_info("SIGHUP: upgrading machines with a new binary");
+		upgrade_hup();
+		return;
+	}
+	if (!server_shutting_down) {
+		server_shutdown();
+		return;
+	}
+	log_warnx("%s again: killing the workers", strsignal(w->signum));
+	TAILQ_FOREACH(m, &machines, entry)
+		if (m->worker != NULL)
+			kill(m->worker->pid, SIGKILL);
+	server_finish();
+}
+
+/*
+ * Run the supervisor on the listening socket fd until shutdown, starting
+ * the n machines names[i]=paths[i] first. Returns the exit status.
+ */
+int
+server_loop(int fd, int lockfd, const char *path, char **names, char **paths,
+    int n)
+{
+	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
+	struct ev_loop	*loop;
+	char		 err[512];
+	int		 i;
+
+	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
+		fatalx("cannot initialise the event loop");
+	signal(SIGPIPE, SIG_IGN);
+	server_fd = fd;
+	snprintf(server_path, sizeof server_path, "%s", path);
+	ev_io_init(&server_accept_io, server_accept_cb, fd, EV_READ);
+	ev_io_start(loop, &server_accept_io);
+	for (i = 0; i < 3; i++) {
+		ev_signal_init(&server_sig[i], server_signal_cb, sigs[i]);
+		ev_signal_start(loop, &server_sig[i]);
+	}
+	log_info("supervisor %s (pid %ld) listening on %s",
+	    SMSUP_VERSION_STRING, (long)getpid(), path);
+	for (i = 0; i < n; i++)
+		if (machine_start(names[i], paths[i], err, sizeof err) == NULL)
+			log_warnx("%s: cannot start: %s", names[i], err);
+
+	ev_run(loop, 0);
+
+	server_unlisten();
+	close(lockfd);
+	log_info("supervisor exiting");
+	return 0;
+}

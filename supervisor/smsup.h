@@ -1,0 +1,239 @@
+/*
+ * smsup.h: the supervisor's and client's shared declarations: the structures
+ * of machines, worker children, clients and upgrades, and each file's
+ * exported functions (prefixed by the file's name).
+ */
+#ifndef SMSUP_H
+#define SMSUP_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <ev.h>
+
+#include "buf.h"
+#include "frame.h"
+#include "image.h"
+
+#define SMSUP_VERSION_STRING	"0.1.0"
+#define SMSUP_START_TIMEOUT	10.0	/* seconds for a worker to be ready */
+#define SMSUP_UPGRADE_TIMEOUT	5.0	/* seconds per upgrade phase */
+#define SMSUP_STOP_TIMEOUT	10.0	/* seconds before SIGKILL on stop */
+#define SMSUP_MAX_FROM		64	/* versions in migrates_from */
+
+/* Exit statuses of the client. */
+#define EXIT_FAIL	1	/* the request failed */
+#define EXIT_USAGE	2	/* bad command line */
+#define EXIT_NOSERVER	3	/* no supervisor answers */
+
+/* UPGRADE request flags. */
+#define UPGRADE_FORCE	0x1
+
+/* peer.c: a framed, non-blocking stream socket on the default loop. */
+struct peer;
+typedef void	peer_dispatch_cb(struct peer *, const struct frame *, void *);
+typedef void	peer_lost_cb(struct peer *, const char *, void *);
+
+struct peer	*peer_new(int, const struct frame_limits *, peer_dispatch_cb *,
+		    peer_lost_cb *, void *);
+void		 peer_free(struct peer *);
+struct buf	*peer_wbuf(struct peer *);
+void		 peer_kick(struct peer *);
+int		 peer_send(struct peer *, uint8_t, uint64_t, const void *,
+		    size_t);
+void		 peer_drain(struct peer *);
+void		 peer_finish(struct peer *);
+void		 peer_flush_now(struct peer *);
+int		 peer_fd(struct peer *);
+
+/* queue.c: a ring of pending entries (who waits for what). */
+struct client;
+struct pending {
+	struct client	*client;	/* NULL: nobody waits for an answer */
+	uint64_t	 id;		/* the client's request id */
+	uint64_t	 seq;		/* per-machine input sequence number */
+};
+
+struct pqueue {
+	struct pending	*v;
+	size_t		 head;
+	size_t		 n;
+	size_t		 cap;
+};
+
+int		 queue_push(struct pqueue *, const struct pending *);
+struct pending	*queue_head(struct pqueue *);
+struct pending	*queue_at(struct pqueue *, size_t);
+void		 queue_pop(struct pqueue *);
+void		 queue_free(struct pqueue *);
+
+/* child.c: one worker process and its channel. */
+struct child;
+typedef void	child_frame_cb(struct child *, const struct frame *);
+typedef void	child_gone_cb(struct child *, const char *);
+
+struct child {
+	pid_t		 pid;
+	struct peer	*peer;
+	ev_child	 cw;
+	int		 exited;
+	int		 status;
+	int		 hello;		/* HELLO received */
+	int		 busy;		/* draining at exit: do not free */
+	char		 type[SMSUP_NAME_MAX + 1];	/* the binary's name */
+	char		 version[SMSUP_VERSION_MAX + 1];
+	char		 format[SMSUP_FORMAT_MAX + 1];
+	char		 from[SMSUP_MAX_FROM][SMSUP_VERSION_MAX + 1];
+	uint32_t	 nfrom;
+	uint64_t	 started;	/* monotonic ns */
+	child_frame_cb	*frame;
+	child_gone_cb	*gone;
+	void		*arg;
+};
+
+struct child	*child_spawn(const char *, const char *, child_frame_cb *,
+		    child_gone_cb *, void *, char *, size_t);
+void		 child_kill(struct child *);
+void		 child_retire(struct child *);
+int		 child_accepts(const struct child *, const char *);
+int		 child_hello(struct child *, const struct frame *, char *,
+		    size_t);
+void		 child_describe_exit(int, char *, size_t);
+
+/* machine.c: machines, their lifecycle and their inputs. */
+enum machine_state {
+	MS_STARTING,	/* worker spawned, not ready */
+	MS_RUNNING,	/* serving (an upgrade may be spawning its successor) */
+	MS_STOPPING,	/* finishing its inputs before exit */
+	MS_FAILED,	/* no worker; callers get errors */
+};
+
+struct upgrade;
+struct machine {
+	TAILQ_ENTRY(machine)	 entry;
+	char			 name[SMSUP_NAME_MAX + 1];
+	char			*path;
+	enum machine_state	 state;
+	struct child		*worker;
+	int			 ready;		/* worker answered READY */
+	int			 suspended;	/* inputs are held */
+	struct upgrade		*upgrade;
+	int			 upgrade_again;	/* SIGHUP during an upgrade */
+
+	struct pqueue		 pending;	/* accepted, unanswered */
+	size_t			 forwarded;	/* of those, sent to worker */
+	struct buf		 held;		/* INPUT frames not sent */
+	size_t			 nheld;
+	uint64_t		 next_seq;
+
+	struct pqueue		 waiters;	/* run/stop requests */
+	ev_timer		 timer;		/* start and stop timeouts */
+
+	char			 version[SMSUP_VERSION_MAX + 1];
+	char			 type[SMSUP_NAME_MAX + 1];
+	char			 why[256];	/* why it failed */
+	uint64_t		 inputs;	/* applied */
+	uint64_t		 errors;	/* answered with an error */
+	uint64_t		 upgrades;
+	uint64_t		 last_pause;	/* ns; 0 with no upgrade */
+	uint64_t		 since;		/* worker start, monotonic ns */
+};
+TAILQ_HEAD(machines, machine);
+extern struct machines	 machines;
+
+struct machine	*machine_find(const char *);
+struct machine	*machine_start(const char *, const char *, char *, size_t);
+int		 machine_restart(struct machine *, char *, size_t);
+int		 machine_input(struct machine *, struct client *, uint64_t,
+		    const void *, size_t, char *, size_t);
+void		 machine_wait(struct machine *, struct client *, uint64_t);
+int		 machine_stop(struct machine *, struct client *, uint64_t,
+		    char *, size_t);
+void		 machine_flush(struct machine *);
+void		 machine_adopt(struct machine *, struct child *);
+void		 machine_worker_frame(struct child *, const struct frame *);
+void		 machine_worker_gone(struct child *, const char *);
+const char	*machine_state_name(const struct machine *);
+void		 machine_status_row(struct machine *, struct buf *);
+int		 machine_count(void);
+
+/* upgrade.c: replacing a machine's worker without losing an input. */
+int		 upgrade_start(struct machine *, const char *, int, int, double,
+		    struct client *, uint64_t, char *, size_t);
+void		 upgrade_hup(void);
+int		 upgrade_old_frame(struct machine *, const struct frame *);
+void		 upgrade_abort(struct machine *, const char *);
+void		 upgrade_cancel(struct machine *, const char *);
+const char	*upgrade_phase_name(const struct machine *);
+
+/* server.c: the supervisor process. */
+extern int	 server_shutting_down;
+int		 server_listen(const char *, int *, char *, size_t);
+int		 server_loop(int, int, const char *, char **, char **, int);
+void		 server_shutdown(void);
+void		 server_machine_gone(void);
+
+/* server-client.c: one connected client. */
+struct client	*server_client_new(int);
+void		 server_client_flush_all(void);
+void		 server_client_ref(struct client *);
+void		 server_client_unref(struct client *);
+void		 server_client_reply(struct client *, uint8_t, uint64_t,
+		    const void *, size_t);
+void		 server_client_replyf(struct client *, uint8_t, uint64_t,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+
+/* client.c: the client side of the control socket. */
+struct reply {
+	uint8_t		 type;
+	uint64_t	 id;
+	uint8_t		*data;
+	size_t		 len;
+};
+int		 client_connect(const char *);
+int		 client_send(int, uint8_t, uint64_t, const struct buf *);
+int		 client_recv(int, struct buf *, struct reply *);
+int		 client_request(int, uint8_t, const struct buf *, struct buf *,
+		    struct reply *);
+int		 client_error(const struct reply *);
+int		 client_open(const char *);
+int		 client_simple(const char *, uint8_t, const struct buf *);
+
+/* paths.c: where things are. */
+int		 paths_socket(const char *, char *, size_t);
+int		 paths_spec(const char *, char *, size_t, char *, size_t, char *,
+		    size_t);
+int		 paths_absolute(const char *, char *, size_t);
+int		 paths_check_binary(const char *, char *, size_t);
+
+/* units.c: time and its display. */
+uint64_t	 units_now(void);
+void		 units_duration(uint64_t, char *, size_t);
+void		 units_age(uint64_t, char *, size_t);
+
+/* log.c */
+void		 log_init(int);
+void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void		 fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void		 fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* cmd.c and cmd-*.c: the commands of the command line. */
+struct cmd_entry {
+	const char	*name;
+	const char	*usage;
+	int		(*exec)(const char *, int, char **);
+};
+extern const struct cmd_entry	 cmd_run_entry, cmd_call_entry,
+				 cmd_send_entry, cmd_status_entry,
+				 cmd_upgrade_entry, cmd_stop_entry,
+				 cmd_shutdown_entry;
+const struct cmd_entry	*cmd_find(const char *);
+void			 cmd_usage_all(FILE *);
+int			 cmd_usage(const struct cmd_entry *);
+
+#endif

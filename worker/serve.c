@@ -1,0 +1,272 @@
+/*
+ * serve.c: the worker side of the worker protocol (smsup-protocol(7)).
+ * One blocking loop: read whatever frames have arrived, handle them in
+ * order, write every answer of the batch with one write.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "image.h"
+#include "msg.h"
+#include "worker-int.h"
+
+struct serve {
+	int			 fd;
+	void			*state;
+	int			 started;
+	struct buf		 in;
+	struct buf		 out;
+	struct frame_limits	 lim;
+};
+
+int
+smsup_reply_bytes(struct smsup_output *o, const void *p, size_t n)
+{
+	if (o->overflow || buf_used(o->b) - o->start + n > o->max) {
+		o->overflow = 1;
+		return smsup_error("output larger than %zu bytes", o->max);
+	}
+	if (buf_add(o->b, p, n) == -1) {
+		o->overflow = 1;
+		return smsup_error("out of memory for the output");
+	}
+	return 0;
+}
+
+int
+smsup_reply(struct smsup_output *o, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 small[256], *p;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return smsup_error("bad output format");
+	if ((size_t)n < sizeof small)
+		return smsup_reply_bytes(o, small, (size_t)n);
+	if (buf_reserve(o->b, (size_t)n + 1) == -1)
+		return smsup_error("out of memory for the output");
+	p = (char *)o->b->data + o->b->len;
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	/* The bytes are in place: account for them without a copy. */
+	if (buf_used(o->b) - o->start + (size_t)n > o->max) {
+		o->overflow = 1;
+		return smsup_error("output larger than %zu bytes", o->max);
+	}
+	o->b->len += (size_t)n;
+	return 0;
+}
+
+static void
+serve_text(struct serve *s, uint8_t type, uint64_t id, const char *text)
+{
+	frame_put(&s->out, type, id, text, strlen(text));
+}
+
+static void
+serve_input(struct serve *s, const struct frame *f)
+{
+	struct smsup_output	 o;
+	size_t			 at;
+	char			*in = (char *)f->payload, saved;
+	int			 rc;
+
+	if (!s->started) {
+		serve_text(s, FRAME_W_ERROR, f->id, "machine not started");
+		return;
+	}
+	if ((at = frame_begin(&s->out, FRAME_W_OUTPUT, 0, f->id)) ==
+	    (size_t)-1) {
+		serve_text(s, FRAME_W_ERROR, f->id, "out of memory");
+		return;
+	}
+	o.b = &s->out;
+	o.start = s->out.len - s->out.off;
+	o.max = s->lim.max;
+	o.overflow = 0;
+
+	/* The input is NUL-terminated in place, the byte after restored. */
+	saved = in[f->len];
+	in[f->len] = '\0';
+	state_clearerr();
+	rc = smsup_machine.step(s->state, in, f->len, &o);
+	in[f->len] = saved;
+
+	if (rc != 0 || o.overflow) {
+		s->out.len = at;
+		serve_text(s, FRAME_W_ERROR, f->id, state_lasterr());
+		return;
+	}
+	frame_end(&s->out, at);
+}
+
+static void
+serve_start(struct serve *s, const struct frame *f)
+{
+	int	 rc;
+
+	if (s->started) {
+		serve_text(s, FRAME_W_FAIL, 0, "machine already started");
+		return;
+	}
+	state_clearerr();
+	if (f->type == FRAME_S_INIT)
+		rc = smsup_machine.init(s->state);
+	else
+		rc = state_restore(s->state, f->payload, f->len);
+	if (rc != 0) {
+		serve_text(s, FRAME_W_FAIL, 0, state_lasterr());
+		return;
+	}
+	s->started = 1;
+	frame_put(&s->out, FRAME_W_READY, 0, NULL, 0);
+}
+
+static void
+serve_serialize(struct serve *s)
+{
+	size_t	 at;
+
+	if (!s->started) {
+		serve_text(s, FRAME_W_FAIL, 0, "machine not started");
+		return;
+	}
+	at = frame_begin(&s->out, FRAME_W_IMAGE, 0, 0);
+	if (at == (size_t)-1 || state_save(s->state, &s->out,
+	    s->lim.image_max - 4096) == -1) {
+		if (at != (size_t)-1)
+			s->out.len = at;
+		serve_text(s, FRAME_W_FAIL, 0, state_lasterr());
+		return;
+	}
+	frame_end(&s->out, at);
+}
+
+static int
+serve_flush(struct serve *s)
+{
+	ssize_t	 n;
+
+	while (buf_used(&s->out) > 0) {
+		n = write(s->fd, buf_head(&s->out), buf_used(&s->out));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf_consume(&s->out, (size_t)n);
+	}
+	return 0;
+}
+
+static int
+serve_hello(struct serve *s)
+{
+	const char *const	*v;
+	size_t			 at;
+	uint32_t		 n = 0;
+
+	for (v = smsup_machine.migrates_from; v != NULL && *v != NULL; v++)
+		n++;
+	at = frame_begin(&s->out, FRAME_W_HELLO, 0, (uint64_t)getpid());
+	msg_put_str(&s->out, smsup_machine.name);
+	msg_put_str(&s->out, smsup_machine.version);
+	msg_put_str(&s->out, smsup_machine.format);
+	msg_put_u32(&s->out, n);
+	for (v = smsup_machine.migrates_from; v != NULL && *v != NULL; v++)
+		msg_put_str(&s->out, *v);
+	if (frame_end(&s->out, at) == -1)
+		return -1;
+	return serve_flush(s);
+}
+
+/* Returns 1 to stop, 0 to go on, -1 on a protocol error. */
+static int
+serve_frame(struct serve *s, const struct frame *f)
+{
+	switch (f->type) {
+	case FRAME_S_INPUT:
+		serve_input(s, f);
+		return 0;
+	case FRAME_S_INIT:
+	case FRAME_S_LOAD:
+		serve_start(s, f);
+		return 0;
+	case FRAME_S_SERIALIZE:
+		serve_serialize(s);
+		return 0;
+	case FRAME_S_STOP:
+		return 1;
+	default:
+		fprintf(stderr, "%s: unexpected frame type 0x%02x from the "
+		    "supervisor\n", smsup_machine.name, f->type);
+		return -1;
+	}
+}
+
+/* Serve the supervisor on fd until it says STOP or closes; exit status. */
+int
+serve_run(int fd, void *state)
+{
+	struct serve	 s;
+	struct frame	 f;
+	ssize_t		 n;
+	int		 rc, done = 0;
+
+	memset(&s, 0, sizeof s);
+	s.fd = fd;
+	s.state = state;
+	s.lim.max = FRAME_MAX_DEFAULT;
+	s.lim.image_max = FRAME_IMAGE_MAX_DEFAULT;
+	if (serve_hello(&s) == -1)
+		return 1;
+
+	while (!done) {
+		/* Room for a read and for the terminator serve_input adds. */
+		if (buf_reserve(&s.in, 65536) == -1)
+			return 1;
+		n = read(fd, s.in.data + s.in.len, s.in.cap - s.in.len - 1);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return 1;
+		if (n == 0)
+			break;
+		s.in.len += (size_t)n;
+		f.len = 0;
+		while ((rc = frame_parse(buf_head(&s.in), buf_used(&s.in),
+		    &s.lim, &f)) == FRAME_OK) {
+			rc = serve_frame(&s, &f);
+			buf_consume(&s.in, FRAME_HDR_LEN + f.len);
+			if (rc == -1)
+				return 1;
+			if (rc == 1) {
+				done = 1;
+				break;
+			}
+		}
+		if (rc < 0 && !done) {
+			fprintf(stderr, "%s: %s\n", smsup_machine.name,
+			    frame_strerror(rc));
+			return 1;
+		}
+		if (rc == FRAME_MORE && f.len > 0 &&
+		    buf_reserve(&s.in, FRAME_HDR_LEN + f.len + 1) == -1)
+			return 1;
+		if (serve_flush(&s) == -1)
+			return 1;
+	}
+	if (s.started && smsup_machine.destroy != NULL)
+		smsup_machine.destroy(state);
+	buf_free(&s.in);
+	buf_free(&s.out);
+	return 0;
+}
