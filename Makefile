@@ -31,7 +31,7 @@ WORKER_LIB = $(O)/libsmsup-worker.a
 EXAMPLES = $(O)/examples/counter-v1 $(O)/examples/counter-v2 \
 	   $(O)/examples/kv-v1 $(O)/examples/kv-v2
 TEST_MACHINES = $(patsubst %,$(O)/tests/orderly-v%,1 2 3 4 5) \
-	   $(O)/tests/faulty-v1 $(O)/tests/faulty-v2
+	   $(patsubst %,$(O)/tests/faulty-v%,1 2 3)
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 

@@ -1,0 +1,108 @@
+# lib.sh: shared by the end-to-end tests; sourced, not run.
+# Each test gets its own directory, socket and supervisor, and cleans up
+# every process it started, so tests can run in parallel.
+set -eu
+
+B=$(cd "${BUILD:-build}" && pwd)
+S=$B/smsup
+T=$(mktemp -d "${TMPDIR:-/tmp}/smsup-e2e.XXXXXX")
+export SMSUP_SOCKET="$T/control.sock"
+export SMSUP_PATH="$T"
+SUP=
+cd "$T"
+
+cleanup() {
+	rc=$?
+	if [ -n "$SUP" ] && kill -0 "$SUP" 2>/dev/null; then
+		kill -TERM "$SUP" 2>/dev/null || true
+		for _ in $(seq 50); do
+			kill -0 "$SUP" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$SUP" 2>/dev/null || true
+	fi
+	# Anything still running from this test's directory (workers, clients).
+	pkill -KILL -f "$T/" 2>/dev/null || true
+	if [ $rc -ne 0 ] && [ -f "$T/log" ]; then
+		echo "--- supervisor log" >&2
+		tail -n 40 "$T/log" >&2
+	fi
+	rm -rf "$T"
+	exit $rc
+}
+trap cleanup EXIT INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# expect ACTUAL EXPECTED [what]
+expect() {
+	[ "$1" = "$2" ] || fail "${3:-value}: expected '$2', got '$1'"
+}
+
+# expect_match TEXT PATTERN [what]  (grep -E pattern)
+expect_match() {
+	printf '%s\n' "$1" | grep -Eq -- "$2" ||
+		fail "${3:-text}: '$1' does not match /$2/"
+}
+
+# Copy a built binary into the test directory under a name.
+use() {
+	install -m 0755 "$B/$1" "$T/$2"
+}
+
+# Start a supervisor in the foreground (background job) with machines,
+# and wait until it answers and none of them is still starting.
+start() {
+	"$S" run "$@" 2>>"$T/log" &
+	SUP=$!
+	for _ in $(seq 200); do
+		if st=$("$S" status 2>/dev/null) &&
+		    ! printf '%s\n' "$st" | awk '{ print $4 }' | grep -qx starting
+		then
+			return 0
+		fi
+		kill -0 "$SUP" 2>/dev/null || fail "supervisor died at start"
+		sleep 0.05
+	done
+	fail "supervisor not ready"
+}
+
+# Wait until process $1 has exited (a zombie counts as exited).
+gone() {
+	for _ in $(seq 100); do
+		[ -r "/proc/$1/stat" ] || return 0
+		awk '{ exit $3 != "Z" }' "/proc/$1/stat" && return 0
+		sleep 0.05
+	done
+	fail "process $1 still running"
+}
+
+# Wait until the status of machine $1 shows state $2.
+wait_state() {
+	for _ in $(seq 200); do
+		"$S" status "$1" 2>/dev/null | awk 'NR == 2 { print $4 }' |
+			grep -qx "$2" && return 0
+		sleep 0.05
+	done
+	fail "$1 never became $2: $("$S" status "$1" 2>&1)"
+}
+
+# Column $2 (1-based) of machine $1's status line.
+col() {
+	"$S" status "$1" | awk -v c="$2" 'NR == 2 { print $c }'
+}
+
+# Run a command expecting exit status $1; its stderr goes to $T/err.
+status_of() {
+	want=$1
+	shift
+	set +e
+	"$@" >"$T/out" 2>"$T/err"
+	got=$?
+	set -e
+	[ "$got" -eq "$want" ] ||
+		fail "'$*' exited $got, expected $want: $(cat "$T/err")"
+}
