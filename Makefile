@@ -32,7 +32,7 @@ EXAMPLES = $(O)/examples/counter-v1 $(O)/examples/counter-v2 \
 	   $(O)/examples/kv-v1 $(O)/examples/kv-v2
 TEST_MACHINES = $(patsubst %,$(O)/tests/orderly-v%,1 2 3 4 5) \
 	   $(patsubst %,$(O)/tests/faulty-v%,1 2 3)
-UNIT_SRC = $(wildcard tests/unit/*.c)
+UNIT_SRC = $(wildcard tests/unit/*-*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
 all: $(O)/smsup $(WORKER_LIB) $(EXAMPLES) $(TEST_MACHINES)
@@ -62,9 +62,20 @@ $(O)/tests/faulty-v%: tests/machines/faulty.c $(WORKER_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DFAULTY_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
 
-$(O)/tests/unit/%: tests/unit/%.c $(SUP_LIB) $(filter-out $(O)/worker/main.o,$(WRK_OBJ)) $(SER_OBJ)
+# Unit tests link what they test: ser-* the codec, wrk-* the worker
+# library (they define their own machine), sup-* the supervisor's logic.
+WRK_LIB_OBJ = $(filter-out $(O)/worker/main.o,$(WRK_OBJ))
+$(O)/tests/unit/ser-%: tests/unit/ser-%.c $(SER_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Isupervisor -Iworker -o $@ $^ -lcriterion -lev -ltpl
+	$(CC) $(CFLAGS) -o $@ $^ -lcriterion
+
+$(O)/tests/unit/wrk-%: tests/unit/wrk-%.c $(WRK_LIB_OBJ) $(SER_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iworker -o $@ $^ -lcriterion -ltpl
+
+$(O)/tests/unit/sup-%: tests/unit/sup-%.c $(SUP_LIB) $(SER_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Isupervisor -o $@ $^ -lcriterion -lev
 
 deps:
 	@sh tools/deps.sh

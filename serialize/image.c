@@ -96,6 +96,22 @@ image_encode(struct buf *b, const char *name, const char *version,
 	return 0;
 }
 
+/* A header string: IMAGE_ESHORT if it runs past the end, else checked. */
+static int
+image_get_str(struct msg_reader *r, char *dst, size_t dstsz)
+{
+	const uint8_t	*p;
+	size_t		 n;
+
+	if (msg_get_bytes(r, &p, &n) == -1)
+		return IMAGE_ESHORT;
+	if (n >= dstsz || memchr(p, '\0', n) != NULL)
+		return IMAGE_EFIELD;
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	return IMAGE_OK;
+}
+
 int
 image_decode(const uint8_t *p, size_t len, struct image *img)
 {
@@ -103,6 +119,7 @@ image_decode(const uint8_t *p, size_t len, struct image *img)
 	const uint8_t		*magic;
 	uint16_t		 version, flags;
 	uint64_t		 tpl_len;
+	int			 rc;
 
 	memset(img, 0, sizeof *img);
 	msg_init(&r, p, len);
@@ -114,12 +131,10 @@ image_decode(const uint8_t *p, size_t len, struct image *img)
 		return IMAGE_ESHORT;
 	if (version != IMAGE_FORMAT_VERSION || flags != 0)
 		return IMAGE_EVERSION;
-	if (msg_get_str(&r, img->name, sizeof img->name) == -1 ||
-	    msg_get_str(&r, img->version, sizeof img->version) == -1 ||
-	    msg_get_str(&r, img->format, sizeof img->format) == -1) {
-		/* A string that ran past the end is a truncation. */
-		return r.off >= len ? IMAGE_ESHORT : IMAGE_EFIELD;
-	}
+	if ((rc = image_get_str(&r, img->name, sizeof img->name)) != 0 ||
+	    (rc = image_get_str(&r, img->version, sizeof img->version)) != 0 ||
+	    (rc = image_get_str(&r, img->format, sizeof img->format)) != 0)
+		return rc;
 	if (!image_name_valid(img->name) ||
 	    !image_version_valid(img->version) ||
 	    !image_format_valid(img->format))
