@@ -35,7 +35,9 @@ TEST_MACHINES = $(patsubst %,$(O)/tests/orderly-v%,1 2 3 4 5) \
 UNIT_SRC = $(wildcard tests/unit/*-*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
-all: $(O)/smsup $(WORKER_LIB) $(EXAMPLES) $(TEST_MACHINES)
+TEST_TOOLS = $(O)/tests/rawframe
+
+all: $(O)/smsup $(WORKER_LIB) $(EXAMPLES) $(TEST_MACHINES) $(TEST_TOOLS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -61,6 +63,10 @@ $(O)/tests/orderly-v%: tests/machines/orderly.c $(WORKER_LIB)
 $(O)/tests/faulty-v%: tests/machines/faulty.c $(WORKER_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DFAULTY_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
+
+$(O)/tests/rawframe: tests/tools/rawframe.c $(SER_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^
 
 # Unit tests link what they test: ser-* the codec, wrk-* the worker
 # library (they define their own machine), sup-* the supervisor's logic.

@@ -28,6 +28,8 @@ struct peer {
 	int			 dead;	/* lost: no more callbacks */
 	int			 freed;	/* peer_free called while busy */
 	int			 finishing; /* close once the output is out */
+	peer_stop_cb		*stop;	/* EOF or bad frame: owner decides */
+	int			 stopped; /* reads (and parses) no more */
 };
 
 static void	peer_read_cb(struct ev_loop *, ev_io *, int);
@@ -97,6 +99,24 @@ peer_lose(struct peer *p, const char *why)
 		p->lost(p, why, p->arg);
 }
 
+/* Read and dispatch nothing more (what is queued is still written). */
+void
+peer_stop(struct peer *p)
+{
+	p->stopped = 1;
+	ev_io_stop(EV_DEFAULT, &p->rio);
+}
+
+/*
+ * Instead of losing the peer at EOF or on a malformed frame, stop reading
+ * and call stop: the owner may still write, then calls peer_finish.
+ */
+void
+peer_set_stop(struct peer *p, peer_stop_cb *stop)
+{
+	p->stop = stop;
+}
+
 struct buf *
 peer_wbuf(struct peer *p)
 {
@@ -137,17 +157,21 @@ peer_parse(struct peer *p)
 	int		 rc = FRAME_MORE;
 
 	f.len = 0;
-	while (!p->dead && !p->finishing && (rc = frame_parse(buf_head(&p->in),
+	while (!p->dead && !p->stopped && (rc = frame_parse(buf_head(&p->in),
 	    buf_used(&p->in), &p->lim, &f)) == FRAME_OK) {
 		p->dispatch(p, &f, p->arg);
 		if (!p->freed)
 			buf_consume(&p->in, FRAME_HDR_LEN + f.len);
 		f.len = 0;
 	}
-	if (p->dead || p->finishing)
+	if (p->dead || p->stopped)
 		return;
 	if (rc < 0) {
-		peer_lose(p, frame_strerror(rc));
+		if (p->stop != NULL) {
+			peer_stop(p);
+			p->stop(p, frame_strerror(rc), 1, p->arg);
+		} else
+			peer_lose(p, frame_strerror(rc));
 		return;
 	}
 	/* Make room for the whole of a large frame at once. */
@@ -173,8 +197,12 @@ peer_read(struct peer *p)
 		return -1;
 	}
 	if (n == 0) {
-		peer_lose(p, buf_used(&p->in) > 0 ? "closed inside a frame" :
-		    "closed");
+		if (p->stop != NULL && buf_used(&p->in) == 0) {
+			peer_stop(p);
+			p->stop(p, "end of input", 0, p->arg);
+		} else
+			peer_lose(p, buf_used(&p->in) > 0 ?
+			    "closed inside a frame" : "closed");
 		return 0;
 	}
 	p->in.len += (size_t)n;
@@ -264,7 +292,7 @@ peer_finish(struct peer *p)
 	if (p->dead || p->finishing)
 		return;
 	p->finishing = 1;
-	ev_io_stop(EV_DEFAULT, &p->rio);
+	peer_stop(p);
 	if (buf_used(&p->out) == 0)
 		peer_lose(p, "finished");
 	else

@@ -16,8 +16,9 @@
 struct client {
 	LIST_ENTRY(client)	 entry;
 	struct peer		*peer;
-	int			 refs;
+	int			 refs;	/* 1 + one per answer owed */
 	int			 gone;
+	int			 finishing; /* reads no more; closes when done */
 };
 
 static LIST_HEAD(, client)	 clients = LIST_HEAD_INITIALIZER(clients);
@@ -25,6 +26,7 @@ static LIST_HEAD(, client)	 clients = LIST_HEAD_INITIALIZER(clients);
 static void	server_client_dispatch(struct peer *, const struct frame *,
 		    void *);
 static void	server_client_lost(struct peer *, const char *, void *);
+static void	server_client_eof(struct peer *, const char *, int, void *);
 
 struct client *
 server_client_new(int fd)
@@ -42,6 +44,7 @@ server_client_new(int fd)
 		free(c);
 		return NULL;
 	}
+	peer_set_stop(c->peer, server_client_eof);
 	LIST_INSERT_HEAD(&clients, c, entry);
 	return c;
 }
@@ -63,11 +66,42 @@ server_client_ref(struct client *c)
 	c->refs++;
 }
 
+/*
+ * Drop a reference. A finishing client is closed once nothing but its own
+ * reference is left: every answer it was owed has been queued.
+ */
 void
 server_client_unref(struct client *c)
 {
 	if (--c->refs == 0)
 		free(c);
+	else if (c->refs == 1 && c->finishing && !c->gone)
+		peer_finish(c->peer);	/* may free c */
+}
+
+/* Read no more from c; close it once every answer it is owed is out. */
+static void
+server_client_finish(struct client *c)
+{
+	if (c->finishing || c->gone)
+		return;
+	c->finishing = 1;
+	if (c->refs == 1)
+		peer_finish(c->peer);
+}
+
+/* EOF (a half-close) or a malformed frame: answer what is owed, then close. */
+static void
+server_client_eof(struct peer *p, const char *why, int malformed, void *arg)
+{
+	struct client	*c = arg;
+
+	(void)p;
+	if (malformed) {
+		log_warnx("client sent a bad frame (%s): dropped", why);
+		server_client_reply(c, FRAME_R_ERROR, 0, why, strlen(why));
+	}
+	server_client_finish(c);
 }
 
 static void
@@ -355,7 +389,8 @@ server_client_dispatch(struct peer *p, const struct frame *f, void *arg)
 		    f->type);
 		server_client_replyf(c, FRAME_R_ERROR, f->id, "unknown request "
 		    "type 0x%02x", f->type);
-		peer_finish(c->peer);
+		peer_stop(c->peer);
+		server_client_finish(c);
 		return;
 	}
 	if (rc == -1) {
@@ -363,6 +398,7 @@ server_client_dispatch(struct peer *p, const struct frame *f, void *arg)
 		    frame_type_name(f->type));
 		server_client_replyf(c, FRAME_R_ERROR, f->id, "malformed %s "
 		    "request", frame_type_name(f->type));
-		peer_finish(c->peer);
+		peer_stop(c->peer);
+		server_client_finish(c);
 	}
 }

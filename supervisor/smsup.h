@@ -35,6 +35,7 @@
 struct peer;
 typedef void	peer_dispatch_cb(struct peer *, const struct frame *, void *);
 typedef void	peer_lost_cb(struct peer *, const char *, void *);
+typedef void	peer_stop_cb(struct peer *, const char *, int, void *);
 
 struct peer	*peer_new(int, const struct frame_limits *, peer_dispatch_cb *,
 		    peer_lost_cb *, void *);
@@ -45,6 +46,8 @@ int		 peer_send(struct peer *, uint8_t, uint64_t, const void *,
 		    size_t);
 void		 peer_drain(struct peer *);
 void		 peer_finish(struct peer *);
+void		 peer_set_stop(struct peer *, peer_stop_cb *);
+void		 peer_stop(struct peer *);
 void		 peer_flush_now(struct peer *);
 int		 peer_fd(struct peer *);
 
