@@ -25,42 +25,9 @@ kv_init(void *state)
 }
 
 static int
-kv_step(void *state, const char *input, size_t len, struct smsup_output *out)
+kv_step(void *state, const char *in, size_t len, struct smsup_output *out)
 {
-	struct kvmap	*m = state;
-	struct kv_entry	*e;
-	char		*in, *verb, *key, *val, *k, *v;
-	int		 parts, rc;
-
-	if ((in = strndup(input, len)) == NULL)
-		return smsup_error("out of memory");
-	parts = kvmap_parse(in, len, &verb, &key, &val);
-	if (strcmp(verb, "put") == 0 && parts == 3) {
-		k = strdup(key);
-		v = strdup(val);
-		if (k == NULL || v == NULL || kvmap_put(m, k, v) == NULL) {
-			free(k);
-			free(v);
-			rc = smsup_error("out of memory");
-		} else
-			rc = smsup_reply(out, "ok");
-	} else if (strcmp(verb, "get") == 0 && parts == 2) {
-		if ((e = kvmap_find(m, key)) == NULL)
-			rc = smsup_error("no such key: %s", key);
-		else
-			rc = smsup_reply(out, "%s", e->val);
-	} else if (strcmp(verb, "del") == 0 && parts == 2) {
-		if (kvmap_del(m, key) == -1)
-			rc = smsup_error("no such key: %s", key);
-		else
-			rc = smsup_reply(out, "ok");
-	} else if (strcmp(verb, "size") == 0 && parts == 1)
-		rc = smsup_reply(out, "%zu", m->n);
-	else
-		rc = smsup_error("usage: put KEY VALUE | get KEY | del KEY | "
-		    "size");
-	free(in);
-	return rc;
+	return kvmap_step(state, in, len, out, 0);
 }
 
 static tpl_node *

@@ -1,6 +1,8 @@
-/* kvmap.c: sorted string map (binary search) and the kv input parser. */
+/* kvmap.c: the kv store: a sorted string map (binary search) and its inputs. */
 #include <stdlib.h>
 #include <string.h>
+
+#include <smsup/worker.h>
 
 #include "kvmap.h"
 
@@ -91,12 +93,11 @@ kvmap_free(struct kvmap *m)
  * Split "VERB KEY [VALUE...]" in place: the value is the rest of the line
  * after one space. Returns the number of parts found (1 to 3).
  */
-int
-kvmap_parse(char *in, size_t len, char **verb, char **key, char **val)
+static int
+kvmap_parse(char *in, char **verb, char **key, char **val)
 {
 	char	*sp;
 
-	(void)len;
 	*verb = in;
 	*key = *val = NULL;
 	if ((sp = strchr(in, ' ')) == NULL)
@@ -108,4 +109,52 @@ kvmap_parse(char *in, size_t len, char **verb, char **key, char **val)
 	*sp = '\0';
 	*val = sp + 1;
 	return **key != '\0' ? 3 : 1;
+}
+
+/*
+ * Apply one input: put KEY VALUE, get KEY, del KEY, size, and with
+ * `writes` (v2) the write count of each key and `writes KEY`.
+ */
+int
+kvmap_step(struct kvmap *m, const char *input, size_t len,
+    struct smsup_output *out, int writes)
+{
+	struct kv_entry	*e;
+	char		*in, *verb, *key, *val, *k, *v;
+	int		 parts, rc;
+
+	if ((in = strndup(input, len)) == NULL)
+		return smsup_error("out of memory");
+	parts = kvmap_parse(in, &verb, &key, &val);
+	if (strcmp(verb, "put") == 0 && parts == 3) {
+		k = strdup(key);
+		v = strdup(val);
+		if (k == NULL || v == NULL || (e = kvmap_put(m, k, v)) == NULL) {
+			free(k);
+			free(v);
+			rc = smsup_error("out of memory");
+		} else {
+			e->writes++;
+			rc = smsup_reply(out, "ok");
+		}
+	} else if ((strcmp(verb, "get") == 0 ||
+	    (writes && strcmp(verb, "writes") == 0)) && parts == 2) {
+		if ((e = kvmap_find(m, key)) == NULL)
+			rc = smsup_error("no such key: %s", key);
+		else if (verb[0] == 'g')
+			rc = smsup_reply(out, "%s", e->val);
+		else
+			rc = smsup_reply(out, "%u", (unsigned)e->writes);
+	} else if (strcmp(verb, "del") == 0 && parts == 2) {
+		if (kvmap_del(m, key) == -1)
+			rc = smsup_error("no such key: %s", key);
+		else
+			rc = smsup_reply(out, "ok");
+	} else if (strcmp(verb, "size") == 0 && parts == 1)
+		rc = smsup_reply(out, "%zu", m->n);
+	else
+		rc = smsup_error("usage: put KEY VALUE | get KEY | del KEY | "
+		    "%ssize", writes ? "writes KEY | " : "");
+	free(in);
+	return rc;
 }

@@ -1,4 +1,7 @@
-/* kvmap.h: a sorted array of string keys and values, used by both kv versions. */
+/*
+ * kvmap.h: the kv store's map and its inputs, shared by both kv versions:
+ * what a version changes is its state layout (save, load, migrate).
+ */
 #ifndef KVMAP_H
 #define KVMAP_H
 
@@ -21,6 +24,8 @@ struct kv_entry	*kvmap_find(struct kvmap *, const char *);
 struct kv_entry	*kvmap_put(struct kvmap *, char *, char *);
 int		 kvmap_del(struct kvmap *, const char *);
 void		 kvmap_free(struct kvmap *);
-int		 kvmap_parse(char *, size_t, char **, char **, char **);
+struct smsup_output;
+int		 kvmap_step(struct kvmap *, const char *, size_t,
+		    struct smsup_output *, int);
 
 #endif
