@@ -12,10 +12,14 @@ O	?= build
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	   -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith \
-	   -Iserialize -Iinclude -MMD -MP
+	   -Wno-format-truncation -Iserialize -Iinclude -MMD -MP
+# (snprintf truncating a human-readable message is intended: that is why
+# it is snprintf.)
 LDLIBS_SUP	= -lev
 LDLIBS_WORKER	= -ltpl
 JOBS	?= 2
+V	?= 0
+Q	= $(if $(filter 1,$(V)),,@)
 
 SER_SRC	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c
 WRK_SRC	= worker/main.c worker/serve.c worker/state.c
@@ -41,47 +45,58 @@ all: $(O)/smsup $(WORKER_LIB) $(EXAMPLES) $(TEST_MACHINES) $(TEST_TOOLS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(O)/smsup: $(SUP_OBJ) $(SER_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_SUP)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_SUP)
 
 $(WORKER_LIB): $(WRK_OBJ) $(SER_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	@echo "  AR    $@"
+	$(Q)$(AR) rcs $@ $^
 
 $(O)/examples/counter-%: $(O)/examples/counter/counter-%.o $(WORKER_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_WORKER)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_WORKER)
 
 $(O)/examples/kv-%: $(O)/examples/kv/kv-%.o $(O)/examples/kv/kvmap.o $(WORKER_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_WORKER)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_WORKER)
 
 $(O)/tests/orderly-v%: tests/machines/orderly.c $(WORKER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DORDERLY_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -DORDERLY_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
 
 $(O)/tests/faulty-v%: tests/machines/faulty.c $(WORKER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DFAULTY_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -DFAULTY_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
 
 $(O)/tests/rawframe: tests/tools/rawframe.c $(SER_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -o $@ $^
 
 # Unit tests link what they test: ser-* the codec, wrk-* the worker
 # library (they define their own machine), sup-* the supervisor's logic.
 WRK_LIB_OBJ = $(filter-out $(O)/worker/main.o,$(WRK_OBJ))
 $(O)/tests/unit/ser-%: tests/unit/ser-%.c $(SER_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ -lcriterion
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -o $@ $^ -lcriterion
 
 $(O)/tests/unit/wrk-%: tests/unit/wrk-%.c $(WRK_LIB_OBJ) $(SER_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iworker -o $@ $^ -lcriterion -ltpl
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Iworker -o $@ $^ -lcriterion -ltpl
 
 $(O)/tests/unit/sup-%: tests/unit/sup-%.c $(SUP_LIB) $(SER_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Isupervisor -o $@ $^ -lcriterion -lev
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lcriterion -lev
 
 deps:
 	@sh tools/deps.sh

@@ -30,22 +30,24 @@ enum frame_type {
 	FRAME_W_OUTPUT,		/* id = input seq; payload = output bytes */
 	FRAME_W_ERROR,		/* id = input seq; payload = error text */
 	FRAME_W_IMAGE,		/* payload = state image */
+	FRAME_W_CRASH,		/* id = seq of the input it died in; text */
 
 	/* supervisor -> worker */
 	FRAME_S_INIT = 0x20,	/* start from init() */
 	FRAME_S_LOAD,		/* start from this state image (migrating it) */
 	FRAME_S_INPUT,		/* id = seq; payload = input bytes */
-	FRAME_S_SERIALIZE,	/* answer with W_IMAGE */
+	FRAME_S_SERIALIZE,	/* u64 cap: answer with W_IMAGE or W_FAIL */
 	FRAME_S_STOP,		/* finish what you have, then exit 0 */
 
 	/* client -> supervisor */
 	FRAME_C_CALL = 0x40,	/* name, input: answered by R_OUTPUT or R_ERROR */
 	FRAME_C_SEND,		/* name, input: answered by R_ACCEPTED or R_ERROR */
 	FRAME_C_STATUS,		/* names... : R_STATUS */
-	FRAME_C_RUN,		/* name, path: R_OK once ready */
-	FRAME_C_UPGRADE,	/* flags, timeout, name, path: R_OK with a report */
+	FRAME_C_RUN,		/* name, path, options: R_OK once ready */
+	FRAME_C_UPGRADE,	/* flags, timeouts, (name, path)...: R_OK, report */
 	FRAME_C_STOP,		/* name: R_OK once the worker has exited */
 	FRAME_C_SHUTDOWN,	/* R_OK, then the supervisor exits */
+	FRAME_C_HISTORY,	/* name: R_HISTORY */
 
 	/* supervisor -> client */
 	FRAME_R_OK = 0x60,	/* text */
@@ -53,6 +55,7 @@ enum frame_type {
 	FRAME_R_ERROR,		/* error text */
 	FRAME_R_ACCEPTED,	/* the input is accepted and will be applied */
 	FRAME_R_STATUS,		/* rows */
+	FRAME_R_HISTORY,	/* the last upgrades */
 };
 
 /* Size caps: state images (LOAD, IMAGE) get their own, larger one. */

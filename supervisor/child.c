@@ -205,6 +205,13 @@ child_peer_frame(struct peer *p, const struct frame *f, void *arg)
 	struct child	*c = arg;
 
 	(void)p;
+	/* Its last words: the input it was applying when it died. */
+	if (f->type == FRAME_W_CRASH) {
+		c->crash_seq = f->id;
+		snprintf(c->crash, sizeof c->crash, "%.*s", (int)f->len,
+		    f->payload);
+		return;
+	}
 	if (c->frame != NULL)
 		c->frame(c, f);
 }

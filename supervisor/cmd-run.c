@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +21,29 @@
 
 static int	cmd_run_exec(const char *, int, char **);
 
+/* Options as given; 0 / -1 leave the supervisor's defaults. */
+struct cmd_run_opts {
+	double		 timeout;
+	double		 probation;
+	uint64_t	 image_max;
+};
+
 const struct cmd_entry cmd_run_entry = {
-	"run", "[-dv] [NAME[=PATH] ...]", cmd_run_exec
+	"run", "[-dv] [--upgrade-timeout seconds] [--probation seconds]\n"
+	"                 [--max-image bytes] [NAME[=PATH] ...]", cmd_run_exec
+};
+
+static const struct option cmd_run_long[] = {
+	{ "upgrade-timeout", required_argument, NULL, 'T' },
+	{ "probation", required_argument, NULL, 'P' },
+	{ "max-image", required_argument, NULL, 'M' },
+	{ NULL, 0, NULL, 0 }
 };
 
 /* Ask the supervisor on fd to run the n machines; print what it says. */
 static int
-cmd_run_client(int fd, char **names, char **paths, int n)
+cmd_run_client(int fd, char **names, char **paths, int n,
+    const struct cmd_run_opts *o)
 {
 	struct buf	 p = { 0 }, in = { 0 };
 	struct reply	 r;
@@ -36,6 +53,10 @@ cmd_run_client(int fd, char **names, char **paths, int n)
 		buf_reset(&p);
 		msg_put_str(&p, names[i]);
 		msg_put_str(&p, paths[i]);
+		msg_put_u32(&p, (uint32_t)(o->timeout * 1000));
+		msg_put_u32(&p, o->probation < 0 ? UINT32_MAX :
+		    (uint32_t)(o->probation * 1000));
+		msg_put_u64(&p, o->image_max);
 		if (client_send(fd, FRAME_C_RUN, (uint64_t)i + 1, &p) == -1) {
 			fprintf(stderr, "smsup: lost the supervisor\n");
 			return EXIT_FAIL;
@@ -76,23 +97,53 @@ cmd_run_daemon(int fd, int lockfd, const char *path)
 	dup2(lfd, STDERR_FILENO);
 	close(null);
 	close(lfd);
-	_exit(server_loop(fd, lockfd, path, NULL, NULL, 0));
+	_exit(server_loop(fd, lockfd, path, NULL, NULL, 0, NULL));
 }
 
 static int
 cmd_run_exec(const char *path, int argc, char **argv)
 {
-	char	**names, **paths, err[512];
-	int	  ch, i, j, n, fd, lockfd = -1, detach = 0, verbose = 0, rc;
-	pid_t	  pid;
+	struct cmd_run_opts	  o = { 0, -1, 0 };
+	struct machine_opts	  mo;
+	char			**names, **paths, err[512];
+	int			  ch, i, j, n, fd, lockfd = -1, detach = 0;
+	int			  verbose = 0, rc;
+	pid_t			  pid;
 
-	while ((ch = getopt(argc, argv, "dv")) != -1) {
+	while ((ch = getopt_long(argc, argv, "dv", cmd_run_long, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'd':
 			detach = 1;
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'T':
+			if (units_parse_seconds(optarg, 3600, &o.timeout) ==
+			    -1) {
+				fprintf(stderr, "smsup: --upgrade-timeout: "
+				    "seconds, more than 0, at most 3600\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'P':
+			o.probation = strtod(optarg, NULL);
+			if (strcmp(optarg, "0") != 0 &&
+			    units_parse_seconds(optarg, 3600, &o.probation) ==
+			    -1) {
+				fprintf(stderr, "smsup: --probation: seconds, "
+				    "0 to 3600\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'M':
+			if (units_parse_size(optarg, &o.image_max) == -1 ||
+			    o.image_max > FRAME_IMAGE_MAX_DEFAULT - 4096) {
+				fprintf(stderr, "smsup: --max-image: bytes "
+				    "(K, M, G), at most 1G - 4K\n");
+				return EXIT_USAGE;
+			}
 			break;
 		default:
 			return cmd_usage(&cmd_run_entry);
@@ -145,7 +196,15 @@ cmd_run_exec(const char *path, int argc, char **argv)
 	if (lockfd != -1) {
 		if (!detach) {
 			log_init(verbose);
-			return server_loop(fd, lockfd, path, names, paths, n);
+			machine_default_opts(&mo);
+			if (o.timeout > 0)
+				mo.upgrade_timeout = o.timeout;
+			if (o.probation >= 0)
+				mo.probation = o.probation;
+			if (o.image_max != 0)
+				mo.image_max = o.image_max;
+			return server_loop(fd, lockfd, path, names, paths, n,
+			    &mo);
 		}
 		fflush(NULL);
 		if ((pid = fork()) == -1)
@@ -167,7 +226,7 @@ cmd_run_exec(const char *path, int argc, char **argv)
 		close(fd);
 		return EXIT_FAIL;
 	}
-	rc = cmd_run_client(fd, names, paths, n);
+	rc = cmd_run_client(fd, names, paths, n, &o);
 	close(fd);
 	return rc;
 }

@@ -27,6 +27,7 @@ struct status_row {
 	char	 state[32];
 	char	 why[256];
 	char	 name[SMSUP_NAME_MAX + 1];
+	char	 last[1024];
 };
 
 /* Decode one row of machine_status_row. */
@@ -50,6 +51,7 @@ cmd_status_row(struct msg_reader *r, struct status_row *row)
 	msg_get_u64(r, &errors);
 	msg_get_str(r, path, sizeof path);
 	msg_get_str(r, row->why, sizeof row->why);
+	msg_get_str(r, row->last, sizeof row->last);
 	if (r->err)
 		return -1;
 	snprintf(row->cell[0], sizeof row->cell[0], "%s", row->name);
@@ -140,6 +142,10 @@ cmd_status_exec(const char *path, int argc, char **argv)
 		if (rows[i].why[0] != '\0')
 			printf("%s: %s: %s\n", rows[i].name, rows[i].state,
 			    rows[i].why);
+	/* Named machines: their last upgrade too. */
+	for (i = 0; i < n && argc > optind; i++)
+		if (rows[i].last[0] != '\0')
+			printf("last upgrade: %s\n", rows[i].last);
 	free(rows);
 	buf_free(&p);
 	buf_free(&in);

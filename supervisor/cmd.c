@@ -10,6 +10,7 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_send_entry,
 	&cmd_status_entry,
 	&cmd_upgrade_entry,
+	&cmd_history_entry,
 	&cmd_stop_entry,
 	&cmd_shutdown_entry,
 	NULL,

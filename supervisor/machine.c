@@ -122,6 +122,7 @@ machine_error_pending(struct machine *m, const char *why)
 		queue_pop(&m->pending);
 	}
 	m->forwarded = 0;
+	m->discard = 0;
 	buf_reset(&m->held);
 	m->nheld = 0;
 }
@@ -176,9 +177,18 @@ machine_spawn(struct machine *m, char *err, size_t len)
 	return 0;
 }
 
+void
+machine_default_opts(struct machine_opts *o)
+{
+	o->upgrade_timeout = SMSUP_UPGRADE_TIMEOUT;
+	o->probation = 0;
+	o->image_max = FRAME_IMAGE_MAX_DEFAULT - 4096;
+}
+
 /* Create and start machine name from the binary at path. */
 struct machine *
-machine_start(const char *name, const char *path, char *err, size_t len)
+machine_start(const char *name, const char *path,
+    const struct machine_opts *opts, char *err, size_t len)
 {
 	struct machine	*m;
 
@@ -189,6 +199,8 @@ machine_start(const char *name, const char *path, char *err, size_t len)
 		return NULL;
 	}
 	snprintf(m->name, sizeof m->name, "%s", name);
+	m->opts = *opts;
+	m->next_seq = 1;	/* 0 means "no input" */
 	ev_init(&m->timer, machine_timer_cb);
 	m->timer.data = m;
 	if (machine_spawn(m, err, len) == -1) {
@@ -219,11 +231,15 @@ static void
 machine_fail(struct machine *m, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 msg[512];
+	char	 msg[640];
 
 	va_start(ap, fmt);
-	vsnprintf(m->why, sizeof m->why, fmt, ap);
+	vsnprintf(msg, sizeof m->why, fmt, ap);
 	va_end(ap);
+	/* A new worker on probation has an old one to fall back on. */
+	if (upgrade_rescue(m, 0, msg))
+		return;
+	memcpy(m->why, msg, sizeof m->why);	/* msg fits: see vsnprintf */
 	m->state = MS_FAILED;
 	m->ready = 0;
 	m->upgrade_again = 0;
@@ -256,6 +272,7 @@ machine_flush(struct machine *m)
 	if (!machine_forwarding(m) || m->nheld == 0)
 		return;
 	w = peer_wbuf(m->worker->peer);
+	upgrade_forwarded(m, buf_head(&m->held), buf_used(&m->held));
 	if (buf_used(w) == 0) {
 		/* Hand the whole buffer over instead of copying it. */
 		tmp = *w;
@@ -320,6 +337,9 @@ machine_input(struct machine *m, struct client *c, uint64_t id,
 		m->nheld++;
 	else {
 		m->forwarded++;
+		if (m->upgrade != NULL)
+			upgrade_forwarded(m, b->data + b->len - FRAME_HDR_LEN -
+			    len, FRAME_HDR_LEN + len);
 		peer_kick(m->worker->peer);
 	}
 	return 0;
@@ -331,6 +351,11 @@ machine_answer(struct machine *m, const struct frame *f)
 {
 	struct pending	*p = queue_head(&m->pending);
 
+	/* Inputs replayed after a rollback were answered already. */
+	if (m->discard > 0) {
+		m->discard--;
+		return;
+	}
 	if (p == NULL || m->forwarded == 0 || p->seq != f->id) {
 		machine_fail(m, "worker answered input #%llu out of order",
 		    (unsigned long long)f->id);
@@ -346,6 +371,8 @@ machine_answer(struct machine *m, const struct frame *f)
 		server_client_unref(p->client);
 	}
 	queue_pop(&m->pending);
+	if (m->upgrade != NULL)
+		upgrade_answered(m);
 }
 
 static void
@@ -413,6 +440,8 @@ machine_worker_gone(struct child *c, const char *why)
 	struct machine	*m = c->arg;
 
 	m->worker = NULL;
+	if (upgrade_rescue(m, c->crash_seq, why))
+		return;
 	if (m->state == MS_STOPPING) {
 		log_info("%s: stopped (%s)", m->name, why);
 		machine_error_pending(m, "worker exited before answering");
@@ -504,4 +533,6 @@ machine_status_row(struct machine *m, struct buf *b)
 	msg_put_u64(b, m->errors);
 	msg_put_str(b, m->path);
 	msg_put_str(b, m->why);
+	msg_put_str(b, upgrade_report_last(m) ? upgrade_report_last(m)->text :
+	    "");
 }

@@ -248,18 +248,42 @@ server_client_status(struct client *c, const struct frame *f)
 	return 0;
 }
 
+/* Machine options in a RUN request; sentinels keep the defaults. */
+static int
+server_client_opts(struct msg_reader *r, struct machine_opts *o)
+{
+	uint32_t	 timeout_ms, probation_ms;
+	uint64_t	 image_max;
+
+	machine_default_opts(o);
+	msg_get_u32(r, &timeout_ms);
+	msg_get_u32(r, &probation_ms);
+	msg_get_u64(r, &image_max);
+	if (r->err || image_max > FRAME_IMAGE_MAX_DEFAULT - 4096)
+		return -1;
+	if (timeout_ms != 0)
+		o->upgrade_timeout = timeout_ms / 1000.;
+	if (probation_ms != UINT32_MAX)
+		o->probation = probation_ms / 1000.;
+	if (image_max != 0)
+		o->image_max = image_max;
+	return 0;
+}
+
 static int
 server_client_run(struct client *c, const struct frame *f)
 {
 	struct msg_reader	 r;
 	struct machine		*m;
+	struct machine_opts	 opts;
 	char			 name[SMSUP_NAME_MAX + 1], path[PATH_MAX];
 	char			 err[512];
 
 	msg_init(&r, f->payload, f->len);
 	msg_get_str(&r, name, sizeof name);
 	msg_get_str(&r, path, sizeof path);
-	if (msg_end(&r) == -1 || !image_name_valid(name) || path[0] != '/')
+	if (server_client_opts(&r, &opts) == -1 || msg_end(&r) == -1 ||
+	    !image_name_valid(name) || path[0] != '/')
 		return -1;
 	if (server_shutting_down) {
 		server_client_replyf(c, FRAME_R_ERROR, f->id, "supervisor is "
@@ -267,7 +291,8 @@ server_client_run(struct client *c, const struct frame *f)
 		return 0;
 	}
 	if ((m = machine_find(name)) == NULL) {
-		if ((m = machine_start(name, path, err, sizeof err)) == NULL)
+		if ((m = machine_start(name, path, &opts, err, sizeof err)) ==
+		    NULL)
 			server_client_replyf(c, FRAME_R_ERROR, f->id, "%s: %s",
 			    name, err);
 		else
@@ -294,6 +319,7 @@ server_client_run(struct client *c, const struct frame *f)
 		break;
 	case MS_FAILED:
 		free(m->path);
+		m->opts = opts;
 		if ((m->path = strdup(path)) == NULL ||
 		    machine_restart(m, err, sizeof err) == -1) {
 			server_client_replyf(c, FRAME_R_ERROR, f->id, "%s: %s",
@@ -310,25 +336,54 @@ static int
 server_client_upgrade(struct client *c, const struct frame *f)
 {
 	struct msg_reader	 r;
-	struct machine		*m;
-	uint32_t		 flags, timeout_ms;
-	char			 name[SMSUP_NAME_MAX + 1], path[PATH_MAX];
+	struct upgrade_spec	*specs;
+	uint32_t		 flags, timeout_ms, probation_ms, n, i;
 	char			 err[512];
-	int			 rc;
+	int			 rc = 0;
 
 	msg_init(&r, f->payload, f->len);
 	msg_get_u32(&r, &flags);
 	msg_get_u32(&r, &timeout_ms);
+	msg_get_u32(&r, &probation_ms);
+	if (msg_get_u32(&r, &n) == -1 || n == 0 || n > SMSUP_UPGRADE_MAX)
+		return -1;
+	if ((specs = calloc(n, sizeof *specs)) == NULL) {
+		server_client_replyf(c, FRAME_R_ERROR, f->id, "out of memory");
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		msg_get_str(&r, specs[i].name, sizeof specs[i].name);
+		msg_get_str(&r, specs[i].path, sizeof specs[i].path);
+		if (specs[i].path[0] != '\0' && specs[i].path[0] != '/')
+			r.err = 1;
+	}
+	if (msg_end(&r) == -1)
+		rc = -1;
+	else if (upgrade_request(specs, (int)n, flags, timeout_ms / 1000.,
+	    probation_ms == UINT32_MAX ? -1. : probation_ms / 1000., c, f->id,
+	    err, sizeof err) == -1)
+		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
+	free(specs);
+	return rc;
+}
+
+static int
+server_client_history(struct client *c, const struct frame *f)
+{
+	struct msg_reader	 r;
+	struct machine		*m;
+	struct buf		 b = { 0 };
+	char			 name[SMSUP_NAME_MAX + 1];
+
+	msg_init(&r, f->payload, f->len);
 	msg_get_str(&r, name, sizeof name);
-	msg_get_str(&r, path, sizeof path);
-	if (msg_end(&r) == -1 || (path[0] != '\0' && path[0] != '/'))
+	if (msg_end(&r) == -1)
 		return -1;
 	if ((m = server_client_machine(c, f->id, name)) == NULL)
 		return 0;
-	rc = upgrade_start(m, path[0] ? path : NULL, flags & UPGRADE_FORCE, 0,
-	    timeout_ms / 1000., c, f->id, err, sizeof err);
-	if (rc == -1)
-		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
+	upgrade_report_rows(m, &b);
+	server_client_reply(c, FRAME_R_HISTORY, f->id, b.data, b.len);
+	buf_free(&b);
 	return 0;
 }
 
@@ -379,6 +434,9 @@ server_client_dispatch(struct peer *p, const struct frame *f, void *arg)
 		break;
 	case FRAME_C_STOP:
 		rc = server_client_stop(c, f);
+		break;
+	case FRAME_C_HISTORY:
+		rc = server_client_history(c, f);
 		break;
 	case FRAME_C_SHUTDOWN:
 		server_client_replyf(c, FRAME_R_OK, f->id, "shutting down");

@@ -221,7 +221,7 @@ server_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
  */
 int
 server_loop(int fd, int lockfd, const char *path, char **names, char **paths,
-    int n)
+    int n, const struct machine_opts *opts)
 {
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
 	struct ev_loop	*loop;
@@ -242,7 +242,8 @@ server_loop(int fd, int lockfd, const char *path, char **names, char **paths,
 	log_info("supervisor %s (pid %ld) listening on %s",
 	    SMSUP_VERSION_STRING, (long)getpid(), path);
 	for (i = 0; i < n; i++)
-		if (machine_start(names[i], paths[i], err, sizeof err) == NULL)
+		if (machine_start(names[i], paths[i], opts, err, sizeof err) ==
+		    NULL)
 			log_warnx("%s: cannot start: %s", names[i], err);
 
 	ev_run(loop, 0);

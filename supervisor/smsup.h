@@ -9,6 +9,8 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include <limits.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <ev.h>
@@ -28,8 +30,26 @@
 #define EXIT_USAGE	2	/* bad command line */
 #define EXIT_NOSERVER	3	/* no supervisor answers */
 
+#define SMSUP_HISTORY		20	/* upgrades remembered per machine */
+#define SMSUP_UPGRADE_MAX	64	/* machines in one upgrade group */
+
 /* UPGRADE request flags. */
-#define UPGRADE_FORCE	0x1
+#define UPGRADE_FORCE	0x1	/* upgrade even to the same version */
+#define UPGRADE_WAIT	0x2	/* wait for a running upgrade, then go */
+
+/* Settings of one machine (smsup run options). */
+struct machine_opts {
+	double		 upgrade_timeout;	/* seconds, per phase */
+	double		 probation;		/* seconds; 0: none */
+	uint64_t	 image_max;		/* bytes of state image */
+};
+
+/* One upgrade, as `smsup history` shows it. */
+struct upgrade_record {
+	int64_t		 when;		/* wall clock, seconds */
+	int		 ok;
+	char		 text[640];
+};
 
 /* peer.c: a framed, non-blocking stream socket on the default loop. */
 struct peer;
@@ -85,6 +105,8 @@ struct child {
 	int		 status;
 	int		 hello;		/* HELLO received */
 	int		 busy;		/* draining at exit: do not free */
+	uint64_t	 crash_seq;	/* input it died in (CRASH), or 0 */
+	char		 crash[64];	/* what the CRASH frame said */
 	char		 type[SMSUP_NAME_MAX + 1];	/* the binary's name */
 	char		 version[SMSUP_VERSION_MAX + 1];
 	char		 format[SMSUP_FORMAT_MAX + 1];
@@ -136,18 +158,25 @@ struct machine {
 
 	char			 version[SMSUP_VERSION_MAX + 1];
 	char			 type[SMSUP_NAME_MAX + 1];
-	char			 why[256];	/* why it failed */
+	char			 why[512];	/* why it failed */
 	uint64_t		 inputs;	/* applied */
 	uint64_t		 errors;	/* answered with an error */
 	uint64_t		 upgrades;
 	uint64_t		 last_pause;	/* ns; 0 with no upgrade */
 	uint64_t		 since;		/* worker start, monotonic ns */
+	uint64_t		 discard;	/* replayed: answers to drop */
+
+	struct machine_opts	 opts;
+	struct upgrade_record	 hist[SMSUP_HISTORY];
+	unsigned		 nhist;		/* records ever made */
 };
 TAILQ_HEAD(machines, machine);
 extern struct machines	 machines;
 
 struct machine	*machine_find(const char *);
-struct machine	*machine_start(const char *, const char *, char *, size_t);
+struct machine	*machine_start(const char *, const char *,
+		    const struct machine_opts *, char *, size_t);
+void		 machine_default_opts(struct machine_opts *);
 int		 machine_restart(struct machine *, char *, size_t);
 int		 machine_input(struct machine *, struct client *, uint64_t,
 		    const void *, size_t, char *, size_t);
@@ -162,19 +191,33 @@ const char	*machine_state_name(const struct machine *);
 void		 machine_status_row(struct machine *, struct buf *);
 int		 machine_count(void);
 
-/* upgrade.c: replacing a machine's worker without losing an input. */
-int		 upgrade_start(struct machine *, const char *, int, int, double,
-		    struct client *, uint64_t, char *, size_t);
+/* upgrade.c: replacing machines' workers without losing an input. */
+struct upgrade_spec {
+	char		 name[SMSUP_NAME_MAX + 1];
+	char		 path[PATH_MAX];	/* "": the machine's own */
+};
+int		 upgrade_request(const struct upgrade_spec *, int, uint32_t,
+		    double, double, struct client *, uint64_t, char *, size_t);
 void		 upgrade_hup(void);
+void		 upgrade_hup_one(struct machine *);
 int		 upgrade_old_frame(struct machine *, const struct frame *);
+void		 upgrade_forwarded(struct machine *, const void *, size_t);
+void		 upgrade_answered(struct machine *);
+int		 upgrade_rescue(struct machine *, uint64_t, const char *);
 void		 upgrade_abort(struct machine *, const char *);
 void		 upgrade_cancel(struct machine *, const char *);
 const char	*upgrade_phase_name(const struct machine *);
 
+/* upgrade-report.c: what upgrades did, for people. */
+void		 upgrade_report_add(struct machine *, int, const char *);
+const struct upgrade_record *upgrade_report_last(const struct machine *);
+void		 upgrade_report_rows(const struct machine *, struct buf *);
+
 /* server.c: the supervisor process. */
 extern int	 server_shutting_down;
 int		 server_listen(const char *, int *, char *, size_t);
-int		 server_loop(int, int, const char *, char **, char **, int);
+int		 server_loop(int, int, const char *, char **, char **, int,
+		    const struct machine_opts *);
 void		 server_shutdown(void);
 void		 server_machine_gone(void);
 
@@ -215,6 +258,8 @@ int		 paths_check_binary(const char *, char *, size_t);
 uint64_t	 units_now(void);
 void		 units_duration(uint64_t, char *, size_t);
 void		 units_age(uint64_t, char *, size_t);
+int		 units_parse_seconds(const char *, double, double *);
+int		 units_parse_size(const char *, uint64_t *);
 
 /* log.c */
 void		 log_init(int);
@@ -234,7 +279,7 @@ struct cmd_entry {
 extern const struct cmd_entry	 cmd_run_entry, cmd_call_entry,
 				 cmd_send_entry, cmd_status_entry,
 				 cmd_upgrade_entry, cmd_stop_entry,
-				 cmd_shutdown_entry;
+				 cmd_shutdown_entry, cmd_history_entry;
 const struct cmd_entry	*cmd_find(const char *);
 void			 cmd_usage_all(FILE *);
 int			 cmd_usage(const struct cmd_entry *);

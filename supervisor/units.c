@@ -1,6 +1,8 @@
-/* units.c: monotonic time, and durations written for people. */
+/* units.c: monotonic time, and durations and sizes written for people. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "smsup.h"
@@ -45,4 +47,51 @@ units_age(uint64_t ns, char *out, size_t len)
 	else
 		snprintf(out, len, "%" PRIu64 "d%02" PRIu64 "h", s / 86400,
 		    s / 3600 % 24);
+}
+
+/* Seconds, as "2", "0.5" or "250ms"; in (0, max]. 0, or -1 if malformed. */
+int
+units_parse_seconds(const char *s, double max, double *out)
+{
+	char	*end;
+	double	 d;
+
+	d = strtod(s, &end);
+	if (end == s)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		d /= 1000;
+	else if (strcmp(end, "s") != 0 && *end != '\0')
+		return -1;
+	if (!(d > 0 && d <= max))
+		return -1;
+	*out = d;
+	return 0;
+}
+
+/* Bytes, as "4096", "64K", "16M" or "1G". 0, or -1 if malformed. */
+int
+units_parse_size(const char *s, uint64_t *out)
+{
+	char			*end;
+	unsigned long long	 v;
+	unsigned		 shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	else if (*end != '\0')
+		return -1;
+	if (shift != 0 && end[1] != '\0')
+		return -1;
+	if (v == 0 || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
 }

@@ -1,237 +1,433 @@
 /*
- * upgrade.c: replacing a machine's worker with a new binary, keeping its
- * state and every input.
+ * upgrade.c: replacing machines' workers with new binaries, keeping their
+ * state and every input. An upgrade is a group of one or more machines
+ * that all commit or all roll back.
  *
- *	phase    event                    -> action
- *	SPAWN    (start)                  -> spawn the new binary; the old
- *	                                     worker keeps serving
- *	SPAWN    new HELLO, acceptable    -> suspend: hold new inputs, send
- *	                                     SERIALIZE to the old worker after
- *	                                     the inputs it already has -> DRAIN
- *	SPAWN    new HELLO, same version  -> nothing to do (unless forced)
- *	SPAWN    new HELLO, not accepted  -> refuse (the old never paused)
- *	DRAIN    old IMAGE                -> LOAD it into the new -> MIGRATE
- *	MIGRATE  new READY                -> commit: retire the old, forward
- *	                                     the held inputs to the new
- *	any      new FAIL, new exit,      -> roll back: kill the new, forward
- *	         old FAIL, timeout           the held inputs to the old
- *	any      old exit                 -> the machine fails (machine.c)
+ * Each machine of a group goes through these phases:
  *
- * Since a worker answers in order, the image the old worker sends after
+ *	phase      event                       -> action
+ *	SPAWN      (start)                     -> spawn the new binary; the old
+ *	                                          worker keeps serving
+ *	SPAWN      new HELLO, acceptable       -> ARMED
+ *	SPAWN      new HELLO, same version     -> NOOP (unless forced)
+ *	SPAWN      new HELLO, not acceptable   -> the group fails
+ *	(all ARMED or NOOP)                    -> suspend each: hold new inputs,
+ *	                                          send SERIALIZE after the inputs
+ *	                                          the old worker has -> DRAIN
+ *	DRAIN      old IMAGE                   -> LOAD it into the new -> MIGRATE
+ *	MIGRATE    new READY                   -> MIGRATED
+ *	(all MIGRATED or NOOP)                 -> commit each: the new worker
+ *	                                          serves, the held inputs go to
+ *	                                          it; the old one is retired, or
+ *	                                          kept suspended -> PROBATION
+ *	PROBATION  window closes               -> retire the old worker: done
+ *	PROBATION  new worker dies             -> the old worker resumes; the
+ *	                                          inputs the new one answered
+ *	                                          are replayed into it (their
+ *	                                          outputs dropped), the one it
+ *	                                          died in is answered with an
+ *	                                          error, the rest go to the old
+ *	before commit: new FAIL or exit, old   -> the group fails: every new
+ *	           FAIL, timeout, bad image       worker is killed, every old one
+ *	                                          resumes with its held inputs
+ *	any        old worker dies             -> that machine fails (machine.c)
+ *	                                          and the rest of the group rolls
+ *	                                          back
+ *
+ * A worker answers in order, so the image the old worker sends after
  * SERIALIZE holds exactly the inputs forwarded before it: nothing is
  * applied twice and nothing is skipped, whichever way the upgrade ends.
  */
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg.h"
 #include "smsup.h"
 
 enum upgrade_phase {
 	UP_SPAWN,
+	UP_ARMED,
 	UP_DRAIN,
 	UP_MIGRATE,
+	UP_MIGRATED,
+	UP_PROBATION,
+	UP_NOOP,
+	UP_DONE,
 };
 
+struct ugroup;
 struct upgrade {
 	struct machine		*m;
+	struct ugroup		*g;
 	struct child		*new;
+	struct child		*old;	/* kept suspended during probation */
 	enum upgrade_phase	 phase;
-	int			 force;
+	struct upgrade_spec	 spec;
+	char			 from[SMSUP_VERSION_MAX + 1];
+	ev_timer		 timer;
+	uint64_t		 t_start, t_hello, t_suspend, t_drained;
+	uint64_t		 t_image, t_ready, t_commit;
+	size_t			 image_len;
+	size_t			 held;
+	struct buf		 replay;	/* inputs given in probation */
+	char			 report[640];
+};
+
+struct ugroup {
+	TAILQ_ENTRY(ugroup)	 entry;		/* waiting to start */
+	struct upgrade		 up[SMSUP_UPGRADE_MAX];
+	int			 n;
+	uint32_t		 flags;
 	int			 hup;
+	double			 timeout;	/* 0: each machine's own */
+	double			 probation;	/* < 0: each machine's own */
 	struct client		*client;
 	uint64_t		 id;
-	char			 path[PATH_MAX];
-	char			 from[SMSUP_VERSION_MAX + 1];
-	double			 timeout;
-	ev_timer		 timer;
-	uint64_t		 t_start;
-	uint64_t		 t_suspend;
-	uint64_t		 t_image;
-	size_t			 image_len;
+	int			 failed;
+	int			 started;
+	int			 holds;		/* not freed while held */
 };
+
+static TAILQ_HEAD(, ugroup) upgrade_waiting =
+    TAILQ_HEAD_INITIALIZER(upgrade_waiting);
 
 static void	upgrade_new_frame(struct child *, const struct frame *);
 static void	upgrade_new_gone(struct child *, const char *);
+static void	upgrade_kept_frame(struct child *, const struct frame *);
+static void	upgrade_kept_gone(struct child *, const char *);
 static void	upgrade_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	upgrade_group_fail(struct ugroup *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	upgrade_finish(struct upgrade *, int, const char *);
+static int	upgrade_group_start(struct ugroup *, char *, size_t);
 
 const char *
 upgrade_phase_name(const struct machine *m)
 {
 	switch (m->upgrade->phase) {
 	case UP_SPAWN:
+	case UP_ARMED:
+	case UP_NOOP:
 		return "upgrading";
 	case UP_DRAIN:
 		return "suspended";
 	case UP_MIGRATE:
+	case UP_MIGRATED:
 		return "migrating";
+	case UP_PROBATION:
+		return "probation";
+	case UP_DONE:
+		break;
 	}
-	return "?";
+	return "running";
+}
+
+static double
+upgrade_timeout(const struct upgrade *up)
+{
+	if (up->g->timeout > 0)
+		return up->g->timeout;
+	return up->m->opts.upgrade_timeout;
+}
+
+static double
+upgrade_probation(const struct upgrade *up)
+{
+	if (up->g->probation >= 0)
+		return up->g->probation;
+	return up->m->opts.probation;
 }
 
 static void
-upgrade_arm(struct upgrade *up)
+upgrade_arm(struct upgrade *up, double seconds)
 {
 	ev_timer_stop(EV_DEFAULT, &up->timer);
-	ev_timer_set(&up->timer, up->timeout, 0.);
+	ev_timer_set(&up->timer, seconds, 0.);
 	ev_timer_start(EV_DEFAULT, &up->timer);
 }
 
-/* Forget the upgrade; then start the follow-up a SIGHUP asked for. */
+/* Start the queued groups that can run, then SIGHUP follow-ups. */
 static void
-upgrade_free(struct upgrade *up)
+upgrade_next(void)
 {
-	struct machine	*m = up->m;
-	char		 err[256];
+	struct ugroup	*g, *next;
+	struct machine	*m;
+	char		 err[512];
+	int		 i, busy;
 
-	ev_timer_stop(EV_DEFAULT, &up->timer);
-	if (up->new != NULL)
-		child_kill(up->new);
-	if (up->client != NULL)
-		server_client_unref(up->client);
-	m->upgrade = NULL;
-	free(up);
-	if (m->upgrade_again && m->state == MS_RUNNING &&
-	    !server_shutting_down) {
+	for (g = TAILQ_FIRST(&upgrade_waiting); g != NULL; g = next) {
+		next = TAILQ_NEXT(g, entry);
+		for (i = busy = 0; i < g->n; i++)
+			if ((m = machine_find(g->up[i].spec.name)) != NULL &&
+			    m->upgrade != NULL)
+				busy = 1;
+		if (busy)
+			continue;
+		TAILQ_REMOVE(&upgrade_waiting, g, entry);
+		if (upgrade_group_start(g, err, sizeof err) == -1) {
+			if (g->client != NULL) {
+				server_client_reply(g->client, FRAME_R_ERROR,
+				    g->id, err, strlen(err));
+				server_client_unref(g->client);
+			}
+			free(g);
+		}
+	}
+	TAILQ_FOREACH(m, &machines, entry) {
+		if (!m->upgrade_again || m->upgrade != NULL ||
+		    m->state != MS_RUNNING || server_shutting_down)
+			continue;
 		m->upgrade_again = 0;
 		log_info("%s: starting the upgrade requested meanwhile",
 		    m->name);
-		if (upgrade_start(m, NULL, 0, 1, SMSUP_UPGRADE_TIMEOUT, NULL,
-		    0, err, sizeof err) == -1)
-			log_warnx("%s: upgrade: %s", m->name, err);
+		upgrade_hup_one(m);
 	}
 }
 
+/* The group is over when no member is left: answer and free it. */
 static void
-upgrade_reply(struct upgrade *up, uint8_t type, const char *text)
+upgrade_group_done(struct ugroup *g)
 {
-	if (up->client != NULL)
-		server_client_reply(up->client, type, up->id, text,
-		    strlen(text));
+	struct buf	 text = { 0 };
+	int		 i;
+
+	if (g->holds > 0)
+		return;
+	for (i = 0; i < g->n; i++)
+		if (g->up[i].phase != UP_DONE)
+			return;
+	for (i = 0; i < g->n; i++) {
+		if (g->up[i].report[0] == '\0')
+			continue;
+		if (text.len > 0)
+			buf_add(&text, "\n", 1);
+		buf_add(&text, g->up[i].report, strlen(g->up[i].report));
+		buf_free(&g->up[i].replay);
+	}
+	if (g->client != NULL) {
+		server_client_reply(g->client, g->failed ? FRAME_R_ERROR :
+		    FRAME_R_OK, g->id, text.data, text.len);
+		server_client_unref(g->client);
+	}
+	buf_free(&text);
+	free(g);
+	upgrade_next();
 }
 
-/* Roll back: the old worker resumes with its state and the held inputs. */
+/* Keep the group while walking its members; then free it if it is over. */
 static void
-upgrade_fail(struct upgrade *up, const char *fmt, ...)
+upgrade_group_hold(struct ugroup *g)
+{
+	g->holds++;
+}
+
+static void
+upgrade_group_release(struct ugroup *g)
+{
+	if (--g->holds == 0)
+		upgrade_group_done(g);
+}
+
+/*
+ * A member is over: record it (ok: 1 upgraded, 0 failed, 2 nothing to do)
+ * and detach it from its machine.
+ */
+static void
+upgrade_finish(struct upgrade *up, int ok, const char *report)
 {
 	struct machine	*m = up->m;
-	va_list		 ap;
-	char		 why[512], msg[768];
 
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
-	va_end(ap);
+	if (up->phase == UP_DONE)
+		return;
+	ev_timer_stop(EV_DEFAULT, &up->timer);
 	if (up->new != NULL) {
 		child_kill(up->new);
 		up->new = NULL;
 	}
+	if (up->old != NULL) {
+		child_retire(up->old);
+		up->old = NULL;
+	}
+	up->phase = UP_DONE;
+	if (report != up->report)
+		snprintf(up->report, sizeof up->report, "%s", report);
+	if (ok == 2) {
+		if (up->g->hup)
+			log_debug("%s", report);
+		else
+			log_info("%s", report);
+	} else if (ok)
+		log_info("%s", report);
+	else
+		log_warnx("%s", report);
+	if (ok != 2 || !up->g->hup)
+		upgrade_report_add(m, ok, report);
+	if (m->upgrade == up)
+		m->upgrade = NULL;
 	m->suspended = 0;
-	machine_flush(m);
-	snprintf(msg, sizeof msg, "%s: upgrade failed: %s; version %s keeps "
-	    "serving", m->name, why, m->version);
-	log_warnx("%s", msg);
-	upgrade_reply(up, FRAME_R_ERROR, msg);
-	upgrade_free(up);
+	upgrade_group_done(up->g);
 }
 
-/* Called off (shutdown): roll back, the old worker resumes. */
-void
-upgrade_cancel(struct machine *m, const char *why)
+/* Put the old worker of a suspended member back to work, held inputs too. */
+static void
+upgrade_resume(struct upgrade *up)
 {
-	upgrade_fail(m->upgrade, "%s", why);
-}
-
-/* The machine failed during the upgrade (machine.c resumes nothing). */
-void
-upgrade_abort(struct machine *m, const char *why)
-{
-	struct upgrade	*up = m->upgrade;
-	char		 msg[512];
-
-	m->suspended = 0;
-	snprintf(msg, sizeof msg, "%s: upgrade aborted: %s", m->name, why);
-	upgrade_reply(up, FRAME_R_ERROR, msg);
-	upgrade_free(up);
+	up->m->suspended = 0;
+	machine_flush(up->m);
 }
 
 /*
- * Start upgrading m to the binary at path (NULL: its own path). hup: a
- * SIGHUP asked, so the same version is not worth a word and a running
- * upgrade gets one follow-up. Returns 0 if the upgrade is under way (c,
- * if any, is answered at its end), 1 if there is nothing to do, -1 with err
- * set.
+ * The group cannot commit: every member that has not committed is rolled
+ * back (new worker killed, old one resumed with its state and the held
+ * inputs), each with the reason.
  */
-int
-upgrade_start(struct machine *m, const char *path, int force, int hup,
-    double timeout, struct client *c, uint64_t id, char *err, size_t len)
+static void
+upgrade_group_fail(struct ugroup *g, const char *fmt, ...)
 {
 	struct upgrade	*up;
+	va_list		 ap;
+	char		 why[512], msg[640];
+	int		 i;
 
-	if (m->upgrade != NULL) {
-		if (hup) {
-			m->upgrade_again = 1;
-			log_info("%s: upgrade in progress; another one will "
-			    "follow it", m->name);
-			return 1;
-		}
-		snprintf(err, len, "%s: upgrade in progress", m->name);
-		return -1;
-	}
-	if (m->state != MS_RUNNING || !m->ready) {
-		snprintf(err, len, "%s is %s: nothing to upgrade", m->name,
-		    machine_state_name(m));
-		return -1;
-	}
-	if ((up = calloc(1, sizeof *up)) == NULL) {
-		snprintf(err, len, "out of memory");
-		return -1;
-	}
-	up->m = m;
-	up->force = force;
-	up->hup = hup;
-	up->timeout = timeout > 0 ? timeout : SMSUP_UPGRADE_TIMEOUT;
-	up->t_start = units_now();
-	snprintf(up->path, sizeof up->path, "%s", path ? path : m->path);
-	snprintf(up->from, sizeof up->from, "%s", m->version);
-	up->new = child_spawn(up->path, m->name, upgrade_new_frame,
-	    upgrade_new_gone, up, err, len);
-	if (up->new == NULL) {
-		free(up);
-		return -1;
-	}
-	ev_init(&up->timer, upgrade_timer_cb);
-	up->timer.data = up;
-	upgrade_arm(up);
-	if (c != NULL) {
-		up->client = c;
-		up->id = id;
-		server_client_ref(c);
-	}
-	m->upgrade = up;
-	log_info("%s: upgrading from version %s: spawned %s (pid %ld)",
-	    m->name, m->version, up->path, (long)up->new->pid);
-	return 0;
-}
-
-/* SIGHUP: upgrade every machine whose binary reports another version. */
-void
-upgrade_hup(void)
-{
-	struct machine	*m;
-	char		 err[512];
-
-	TAILQ_FOREACH(m, &machines, entry) {
-		if (m->state != MS_RUNNING)
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	g->failed = 1;
+	upgrade_group_hold(g);
+	for (i = 0; i < g->n; i++) {
+		up = &g->up[i];
+		switch (up->phase) {
+		case UP_DONE:
+		case UP_PROBATION:
 			continue;
-		if (upgrade_start(m, NULL, 0, 1, SMSUP_UPGRADE_TIMEOUT, NULL, 0,
-		    err, sizeof err) == -1)
-			log_warnx("%s: SIGHUP: %s", m->name, err);
+		case UP_NOOP:
+			upgrade_finish(up, 2, up->report);
+			continue;
+		case UP_DRAIN:
+		case UP_MIGRATE:
+		case UP_MIGRATED:
+			if (up->new != NULL) {
+				child_kill(up->new);
+				up->new = NULL;
+			}
+			upgrade_resume(up);
+			break;
+		case UP_SPAWN:
+		case UP_ARMED:
+			break;
+		}
+		snprintf(msg, sizeof msg, "%s: upgrade failed: %s; version %s "
+		    "keeps serving", up->m->name, why, up->m->version);
+		upgrade_finish(up, 0, msg);
+	}
+	upgrade_group_release(g);
+}
+
+/* All members said hello: suspend them all together. */
+static void
+upgrade_group_suspend(struct ugroup *g)
+{
+	struct upgrade	*up;
+	struct buf	*w;
+	size_t		 at;
+	int		 i;
+
+	for (i = 0; i < g->n; i++) {
+		up = &g->up[i];
+		if (up->phase != UP_ARMED)
+			continue;
+		up->m->suspended = 1;
+		up->t_suspend = units_now();
+		up->phase = UP_DRAIN;
+		if (up->m->forwarded == 0)
+			up->t_drained = up->t_suspend;
+		w = peer_wbuf(up->m->worker->peer);
+		at = frame_begin(w, FRAME_S_SERIALIZE, 0, 0);
+		msg_put_u64(w, up->m->opts.image_max);
+		frame_end(w, at);
+		peer_kick(up->m->worker->peer);
+		upgrade_arm(up, upgrade_timeout(up));
 	}
 }
 
-/* The new binary said who it is: go on, stop here, or refuse. */
+static void
+upgrade_commit(struct upgrade *up)
+{
+	struct machine	*m = up->m;
+	struct child	*old = m->worker, *c = up->new;
+	double		 probation = upgrade_probation(up);
+	char		 p[6][24], total[24];
+
+	up->new = NULL;
+	up->held = m->nheld;
+	machine_adopt(m, c);
+	m->suspended = 0;
+	if (probation > 0) {
+		/* Keep the old worker, suspended, to fall back on. */
+		up->old = old;
+		old->frame = upgrade_kept_frame;
+		old->gone = upgrade_kept_gone;
+		old->arg = up;
+		up->phase = UP_PROBATION;
+	} else
+		child_retire(old);
+	machine_flush(m);
+	up->t_commit = units_now();
+	m->last_pause = up->t_commit - up->t_suspend;
+	m->upgrades++;
+
+	units_duration(m->last_pause, p[0], sizeof p[0]);
+	units_duration(up->t_hello - up->t_start, p[1], sizeof p[1]);
+	units_duration(up->t_drained - up->t_suspend, p[2], sizeof p[2]);
+	units_duration(up->t_image - up->t_drained, p[3], sizeof p[3]);
+	units_duration(up->t_ready - up->t_image, p[4], sizeof p[4]);
+	units_duration(up->t_commit - up->t_ready, p[5], sizeof p[5]);
+	units_duration(up->t_commit - up->t_start, total, sizeof total);
+	snprintf(up->report, sizeof up->report, "%s: upgraded %s -> %s (pid "
+	    "%ld): pause %s (spawn %s, drain %s, serialize %s, migrate %s, "
+	    "commit %s), %zu inputs held, state %zu bytes, total %s", m->name,
+	    up->from, m->version, (long)c->pid, p[0], p[1], p[2], p[3], p[4],
+	    p[5], up->held, up->image_len, total);
+	if (up->phase == UP_PROBATION) {
+		log_info("%s; on probation for %gs", up->report, probation);
+		upgrade_arm(up, probation);
+		return;
+	}
+	upgrade_finish(up, 1, up->report);
+}
+
+/* Commit when every member has migrated (or has nothing to do). */
+static void
+upgrade_group_advance(struct ugroup *g)
+{
+	int	 i, armed = 0, migrated = 0, noop = 0;
+
+	upgrade_group_hold(g);
+	for (i = 0; i < g->n; i++) {
+		armed += g->up[i].phase == UP_ARMED;
+		migrated += g->up[i].phase == UP_MIGRATED;
+		noop += g->up[i].phase == UP_NOOP;
+	}
+	if (armed > 0 && armed + noop == g->n)
+		upgrade_group_suspend(g);
+	else if (migrated > 0 && migrated + noop == g->n) {
+		for (i = 0; i < g->n; i++)
+			if (g->up[i].phase == UP_MIGRATED)
+				upgrade_commit(&g->up[i]);
+	}
+	/* Members with nothing to do end when the others commit. */
+	if (noop == g->n || (migrated > 0 && migrated + noop == g->n))
+		for (i = 0; i < g->n; i++)
+			if (g->up[i].phase == UP_NOOP)
+				upgrade_finish(&g->up[i], 2, g->up[i].report);
+	upgrade_group_release(g);
+}
+
+/* The new binary said who it is. */
 static void
 upgrade_hello(struct upgrade *up, const struct frame *f)
 {
@@ -240,24 +436,24 @@ upgrade_hello(struct upgrade *up, const struct frame *f)
 	char		 err[256], list[512] = "";
 	uint32_t	 i;
 
+	up->t_hello = units_now();
 	if (child_hello(c, f, err, sizeof err) == -1) {
-		upgrade_fail(up, "%s: %s", up->path, err);
+		upgrade_group_fail(up->g, "%s: %s", up->spec.path, err);
 		return;
 	}
 	if (strcmp(c->type, m->type) != 0) {
-		upgrade_fail(up, "%s is machine %s, not %s", up->path, c->type,
-		    m->type);
+		upgrade_group_fail(up->g, "%s is machine %s, not %s",
+		    up->spec.path, c->type, m->type);
 		return;
 	}
-	if (strcmp(c->version, m->version) == 0 && !up->force) {
-		snprintf(err, sizeof err, "%s: already at version %s",
-		    m->name, m->version);
-		if (up->hup)
-			log_debug("%s", err);
-		else
-			log_info("%s", err);
-		upgrade_reply(up, FRAME_R_OK, err);
-		upgrade_free(up);
+	if (strcmp(c->version, m->version) == 0 &&
+	    !(up->g->flags & UPGRADE_FORCE)) {
+		snprintf(up->report, sizeof up->report, "%s: already at "
+		    "version %s", m->name, m->version);
+		child_kill(up->new);
+		up->new = NULL;
+		up->phase = UP_NOOP;
+		upgrade_group_advance(up->g);
 		return;
 	}
 	if (strcmp(c->version, m->version) != 0 &&
@@ -269,47 +465,14 @@ upgrade_hello(struct upgrade *up, const struct frame *f)
 			strncat(list, c->from[i], sizeof list - strlen(list)
 			    - 1);
 		}
-		upgrade_fail(up, "version %s does not migrate from %s (it "
-		    "accepts: %s)", c->version, m->version,
+		upgrade_group_fail(up->g, "version %s does not migrate from "
+		    "%s (it accepts: %s)", c->version, m->version,
 		    c->nfrom ? list : "none");
 		return;
 	}
-	/* Suspend: hold new inputs; SERIALIZE follows those forwarded. */
-	m->suspended = 1;
-	up->t_suspend = units_now();
-	up->phase = UP_DRAIN;
-	peer_send(m->worker->peer, FRAME_S_SERIALIZE, 0, NULL, 0);
-	upgrade_arm(up);
-}
-
-static void
-upgrade_commit(struct upgrade *up)
-{
-	struct machine	*m = up->m;
-	struct child	*old = m->worker, *c = up->new;
-	uint64_t	 now, pause;
-	size_t		 held = m->nheld;
-	char		 msg[512], p[32], mig[32], total[32];
-
-	up->new = NULL;
-	child_retire(old);
-	machine_adopt(m, c);
-	m->suspended = 0;
-	machine_flush(m);
-	now = units_now();
-	pause = now - up->t_suspend;
-	m->last_pause = pause;
-	m->upgrades++;
-	units_duration(pause, p, sizeof p);
-	units_duration(now - up->t_image, mig, sizeof mig);
-	units_duration(now - up->t_start, total, sizeof total);
-	snprintf(msg, sizeof msg, "%s: upgraded %s -> %s (pid %ld): pause %s "
-	    "(migrate %s), %zu inputs held, state %zu bytes, total %s",
-	    m->name, up->from, m->version, (long)c->pid, p, mig, held,
-	    up->image_len, total);
-	log_info("%s", msg);
-	upgrade_reply(up, FRAME_R_OK, msg);
-	upgrade_free(up);
+	up->phase = UP_ARMED;
+	ev_timer_stop(EV_DEFAULT, &up->timer);
+	upgrade_group_advance(up->g);
 }
 
 static void
@@ -319,14 +482,18 @@ upgrade_new_frame(struct child *c, const struct frame *f)
 
 	if (up->phase == UP_SPAWN && f->type == FRAME_W_HELLO && !c->hello)
 		upgrade_hello(up, f);
-	else if (up->phase == UP_MIGRATE && f->type == FRAME_W_READY)
-		upgrade_commit(up);
-	else if (up->phase == UP_MIGRATE && f->type == FRAME_W_FAIL)
-		upgrade_fail(up, "migration from %s failed: %.*s", up->from,
-		    (int)f->len, f->payload);
+	else if (up->phase == UP_MIGRATE && f->type == FRAME_W_READY) {
+		up->t_ready = units_now();
+		up->phase = UP_MIGRATED;
+		ev_timer_stop(EV_DEFAULT, &up->timer);
+		upgrade_group_advance(up->g);
+	} else if (up->phase == UP_MIGRATE && f->type == FRAME_W_FAIL)
+		upgrade_group_fail(up->g, "%s%smigration from %s failed: %.*s",
+		    up->g->n > 1 ? up->m->name : "", up->g->n > 1 ? ": " : "",
+		    up->from, (int)f->len, f->payload);
 	else
-		upgrade_fail(up, "new worker sent an unexpected %s frame",
-		    frame_type_name(f->type));
+		upgrade_group_fail(up->g, "new worker of %s sent an unexpected "
+		    "%s frame", up->m->name, frame_type_name(f->type));
 }
 
 static void
@@ -335,18 +502,143 @@ upgrade_new_gone(struct child *c, const char *why)
 	struct upgrade	*up = c->arg;
 	static const char *what[] = {
 		"before saying hello (is it an smsup worker?)",
+		"while waiting for the group",
 		"while the old one serialized",
 		"during the migration",
+		"while waiting for the group",
 	};
 
 	up->new = NULL;
-	upgrade_fail(up, "new worker (pid %ld) %s %s", (long)c->pid, why,
-	    what[up->phase]);
+	upgrade_group_fail(up->g, "new worker%s%s (pid %ld) %s %s",
+	    up->g->n > 1 ? " of " : "", up->g->n > 1 ? up->m->name : "",
+	    (long)c->pid, why, what[up->phase <= UP_MIGRATED ? up->phase : 0]);
+}
+
+/* The kept old worker has nothing to say during probation. */
+static void
+upgrade_kept_frame(struct child *c, const struct frame *f)
+{
+	struct upgrade	*up = c->arg;
+
+	log_warnx("%s: suspended old worker sent a %s frame: retiring it",
+	    up->m->name, frame_type_name(f->type));
+	up->old = NULL;
+	child_kill(c);
+}
+
+static void
+upgrade_kept_gone(struct child *c, const char *why)
+{
+	struct upgrade	*up = c->arg;
+
+	log_warnx("%s: suspended old worker (pid %ld) %s: no fallback left",
+	    up->m->name, (long)c->pid, why);
+	up->old = NULL;
+}
+
+/* Add a frame's worth of inputs given to a worker on probation. */
+void
+upgrade_forwarded(struct machine *m, const void *p, size_t len)
+{
+	struct upgrade	*up = m->upgrade;
+
+	if (up != NULL && up->phase == UP_PROBATION &&
+	    buf_add(&up->replay, p, len) == -1) {
+		/* Without the log there is no fallback: end probation. */
+		log_warnx("%s: out of memory for the probation log", m->name);
+		upgrade_finish(up, 1, up->report);
+	}
+}
+
+/* An answer from the old worker: note when the drain is over. */
+void
+upgrade_answered(struct machine *m)
+{
+	struct upgrade	*up = m->upgrade;
+
+	if (up != NULL && up->phase == UP_DRAIN && m->forwarded == 0)
+		up->t_drained = units_now();
 }
 
 /*
- * A frame from the old worker during the upgrade: its image or its
- * failure to make one. Returns 1 if taken, 0 to let machine.c judge it.
+ * The worker on probation died (or misbehaved) in input crash_seq (0 if
+ * unknown): the old worker takes over again. Returns 1 if the machine was
+ * rescued, 0 if it was not on probation.
+ */
+int
+upgrade_rescue(struct machine *m, uint64_t crash_seq, const char *why)
+{
+	static const struct frame_limits lim = { SIZE_MAX, SIZE_MAX };
+	struct upgrade	*up = m->upgrade;
+	struct child	*old;
+	struct pending	*p;
+	struct frame	 f;
+	struct buf	*w;
+	uint64_t	 first, dropped = 0;
+	size_t		 replayed = 0, again = 0, len;
+	char		 msg[640], newv[SMSUP_VERSION_MAX + 1];
+
+	if (up == NULL || up->phase != UP_PROBATION || up->old == NULL)
+		return 0;
+	snprintf(newv, sizeof newv, "%s", m->version);
+	old = up->old;
+	up->old = NULL;
+	if (m->worker != NULL)
+		child_kill(m->worker);
+	machine_adopt(m, old);
+	m->upgrades--;
+
+	/* The input it died in, if it told us, is answered with an error. */
+	p = m->forwarded > 0 ? queue_head(&m->pending) : NULL;
+	if (p != NULL && crash_seq != 0 && p->seq == crash_seq) {
+		snprintf(msg, sizeof msg, "%s version %s crashed applying this "
+		    "input (%s); rolled back to version %s", m->name, newv,
+		    why, up->from);
+		if (p->client != NULL) {
+			server_client_reply(p->client, FRAME_R_ERROR, p->id,
+			    msg, strlen(msg));
+			server_client_unref(p->client);
+		}
+		dropped = crash_seq;
+		m->errors++;
+		m->forwarded--;
+		queue_pop(&m->pending);
+		p = m->forwarded > 0 ? queue_head(&m->pending) : NULL;
+	}
+	first = p != NULL ? p->seq : UINT64_MAX;
+
+	/*
+	 * Into the old worker, in order: the inputs the dead one answered
+	 * (their outputs dropped), then those it had and did not answer.
+	 */
+	w = peer_wbuf(old->peer);
+	while (frame_parse(buf_head(&up->replay), buf_used(&up->replay), &lim,
+	    &f) == FRAME_OK) {
+		len = FRAME_HDR_LEN + f.len;
+		if (f.id != dropped) {
+			buf_add(w, buf_head(&up->replay), len);
+			if (f.id < first) {
+				m->discard++;
+				replayed++;
+			} else
+				again++;
+		}
+		buf_consume(&up->replay, len);
+	}
+	peer_kick(old->peer);
+	machine_flush(m);
+	snprintf(msg, sizeof msg, "%s: rolled back to version %s: version %s "
+	    "%s during its probation; %zu inputs replayed into the old worker, "
+	    "%zu sent to it again", m->name, up->from, newv, why, replayed,
+	    again);
+	up->g->failed = 1;
+	upgrade_finish(up, 0, msg);
+	return 1;
+}
+
+/*
+ * A frame from the old worker while suspended: its image, or its failure
+ * to make one. Returns 1 if taken, 0 to let machine.c judge it.
  */
 int
 upgrade_old_frame(struct machine *m, const struct frame *f)
@@ -358,20 +650,23 @@ upgrade_old_frame(struct machine *m, const struct frame *f)
 	if (up->phase != UP_DRAIN)
 		return 0;
 	if (f->type == FRAME_W_FAIL) {
-		upgrade_fail(up, "the running worker could not serialize its "
-		    "state: %.*s", (int)f->len, f->payload);
+		upgrade_group_fail(up->g, "the running worker of %s could not "
+		    "serialize its state: %.*s", m->name, (int)f->len,
+		    f->payload);
 		return 1;
 	}
 	if (f->type != FRAME_W_IMAGE || m->forwarded != 0)
 		return 0;
 	if ((rc = image_decode(f->payload, f->len, &img)) != IMAGE_OK) {
-		upgrade_fail(up, "the running worker's %s", image_strerror(rc));
+		upgrade_group_fail(up->g, "the running worker of %s sent a bad "
+		    "image: %s", m->name, image_strerror(rc));
 		return 1;
 	}
 	if (strcmp(img.name, m->type) != 0 ||
 	    strcmp(img.version, m->version) != 0) {
-		upgrade_fail(up, "the running worker's image is of %s %s, not "
-		    "%s %s", img.name, img.version, m->type, m->version);
+		upgrade_group_fail(up->g, "the running worker's image is of %s "
+		    "%s, not %s %s", img.name, img.version, m->type,
+		    m->version);
 		return 1;
 	}
 	up->t_image = units_now();
@@ -379,10 +674,11 @@ upgrade_old_frame(struct machine *m, const struct frame *f)
 	up->phase = UP_MIGRATE;
 	if (peer_send(up->new->peer, FRAME_S_LOAD, 0, f->payload, f->len) ==
 	    -1) {
-		upgrade_fail(up, "cannot send the state to the new worker");
+		upgrade_group_fail(up->g, "cannot send the state of %s to the "
+		    "new worker", m->name);
 		return 1;
 	}
-	upgrade_arm(up);
+	upgrade_arm(up, upgrade_timeout(up));
 	return 1;
 }
 
@@ -392,12 +688,211 @@ upgrade_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct upgrade	*up = w->data;
 	static const char *what[] = {
 		"the new worker to say hello",
+		"the group",
 		"the running worker's state",
 		"the migration",
+		"the group",
 	};
 
 	(void)loop;
 	(void)revents;
-	upgrade_fail(up, "timed out after %gs waiting for %s", up->timeout,
-	    what[up->phase]);
+	if (up->phase == UP_PROBATION) {
+		log_info("%s: probation over: version %s stays", up->m->name,
+		    up->m->version);
+		upgrade_finish(up, 1, up->report);
+		return;
+	}
+	upgrade_group_fail(up->g, "%s%stimed out after %gs waiting for %s",
+	    up->g->n > 1 ? up->m->name : "", up->g->n > 1 ? ": " : "",
+	    upgrade_timeout(up), what[up->phase <= UP_MIGRATED ? up->phase :
+	    0]);
+}
+
+/* The machine failed during the upgrade: the rest of the group rolls back. */
+void
+upgrade_abort(struct machine *m, const char *why)
+{
+	struct upgrade	*up = m->upgrade;
+	struct ugroup	*g = up->g;
+	int		 probation = up->phase == UP_PROBATION;
+	char		 msg[640];
+
+	snprintf(msg, sizeof msg, "%s: upgrade aborted: %s", m->name, why);
+	upgrade_group_hold(g);
+	m->suspended = 0;
+	upgrade_finish(up, 0, msg);
+	if (!probation)
+		upgrade_group_fail(g, "machine %s failed: %s", m->name, why);
+	upgrade_group_release(g);
+}
+
+/* Called off (shutdown): roll back, or end a probation as it stands. */
+void
+upgrade_cancel(struct machine *m, const char *why)
+{
+	struct upgrade	*up = m->upgrade;
+
+	if (up->phase == UP_PROBATION)
+		upgrade_finish(up, 1, up->report);
+	else
+		upgrade_group_fail(up->g, "%s", why);
+}
+
+/* Spawn every member's new binary; the old workers keep serving. */
+static int
+upgrade_group_start(struct ugroup *g, char *err, size_t len)
+{
+	struct upgrade	*up;
+	struct machine	*m;
+	char		 why[512];
+	int		 i;
+
+	for (i = 0; i < g->n; i++) {
+		up = &g->up[i];
+		if ((m = machine_find(up->spec.name)) == NULL) {
+			snprintf(err, len, "no such machine: %s",
+			    up->spec.name);
+			return -1;
+		}
+		if (m->upgrade != NULL) {
+			snprintf(err, len, "%s: upgrade in progress (smsup "
+			    "upgrade -w waits for it)", m->name);
+			return -1;
+		}
+		if (m->state != MS_RUNNING || !m->ready) {
+			snprintf(err, len, "%s is %s: nothing to upgrade",
+			    m->name, machine_state_name(m));
+			return -1;
+		}
+		up->m = m;
+	}
+	for (i = 0; i < g->n; i++) {
+		up = &g->up[i];
+		m = up->m;
+		up->g = g;
+		up->phase = UP_SPAWN;
+		up->t_start = units_now();
+		if (up->spec.path[0] == '\0')
+			snprintf(up->spec.path, sizeof up->spec.path, "%s",
+			    m->path);
+		snprintf(up->from, sizeof up->from, "%s", m->version);
+		ev_init(&up->timer, upgrade_timer_cb);
+		up->timer.data = up;
+		m->upgrade = up;
+	}
+	g->started = 1;
+	for (i = 0; i < g->n; i++) {
+		up = &g->up[i];
+		up->new = child_spawn(up->spec.path, up->m->name,
+		    upgrade_new_frame, upgrade_new_gone, up, why, sizeof why);
+		if (up->new == NULL) {
+			upgrade_group_fail(g, "%s", why);	/* frees g */
+			return 0;
+		}
+		upgrade_arm(up, upgrade_timeout(up));
+		log_info("%s: upgrading from version %s: spawned %s (pid %ld)",
+		    up->m->name, up->from, up->spec.path, (long)up->new->pid);
+	}
+	return 0;
+}
+
+/*
+ * Upgrade the n machines of specs together. c (if any) is answered when
+ * it is over; -1 with err set if it cannot start.
+ */
+int
+upgrade_request(const struct upgrade_spec *specs, int n, uint32_t flags,
+    double timeout, double probation, struct client *c, uint64_t id,
+    char *err, size_t len)
+{
+	struct ugroup	*g;
+	struct machine	*m;
+	int		 i, j, busy = 0;
+
+	if (n < 1 || n > SMSUP_UPGRADE_MAX) {
+		snprintf(err, len, "an upgrade takes 1 to %d machines",
+		    SMSUP_UPGRADE_MAX);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (strcmp(specs[i].name, specs[j].name) == 0) {
+				snprintf(err, len, "machine %s named twice",
+				    specs[i].name);
+				return -1;
+			}
+		if ((m = machine_find(specs[i].name)) == NULL) {
+			snprintf(err, len, "no such machine: %s",
+			    specs[i].name);
+			return -1;
+		}
+		busy |= m->upgrade != NULL;
+	}
+	if ((g = calloc(1, sizeof *g)) == NULL) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	g->n = n;
+	g->flags = flags;
+	g->timeout = timeout;
+	g->probation = probation;
+	for (i = 0; i < n; i++)
+		g->up[i].spec = specs[i];
+	if (c != NULL) {
+		g->client = c;
+		g->id = id;
+		server_client_ref(c);
+	}
+	if (busy && (flags & UPGRADE_WAIT)) {
+		TAILQ_INSERT_TAIL(&upgrade_waiting, g, entry);
+		return 0;
+	}
+	if (upgrade_group_start(g, err, len) == -1) {
+		if (c != NULL)
+			server_client_unref(c);
+		free(g);
+		return -1;
+	}
+	return 0;
+}
+
+/* A SIGHUP upgrade of one machine to the binary at its own path. */
+void
+upgrade_hup_one(struct machine *m)
+{
+	struct upgrade_spec	 spec;
+	struct ugroup		*g;
+	char			 err[512];
+
+	if (m->upgrade != NULL) {
+		m->upgrade_again = 1;
+		log_info("%s: upgrade in progress; another one will follow it",
+		    m->name);
+		return;
+	}
+	memset(&spec, 0, sizeof spec);
+	snprintf(spec.name, sizeof spec.name, "%s", m->name);
+	if ((g = calloc(1, sizeof *g)) == NULL) {
+		log_warnx("%s: SIGHUP: out of memory", m->name);
+		return;
+	}
+	g->n = 1;
+	g->hup = 1;
+	g->probation = -1;
+	g->up[0].spec = spec;
+	if (upgrade_group_start(g, err, sizeof err) == -1) {
+		log_warnx("%s: SIGHUP: %s", m->name, err);
+		free(g);
+	}
+}
+
+/* SIGHUP: upgrade every machine whose binary reports another version. */
+void
+upgrade_hup(void)
+{
+	struct machine	*m;
+
+	TAILQ_FOREACH(m, &machines, entry)
+		if (m->state == MS_RUNNING && m->ready)
+			upgrade_hup_one(m);
 }

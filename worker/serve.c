@@ -4,7 +4,9 @@
  * order, write every answer of the batch with one write.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +24,98 @@ struct serve {
 	struct buf		 out;
 	struct frame_limits	 lim;
 };
+
+/*
+ * Crash reports. While step runs, a fatal signal or an exit() first writes
+ * the answers already made (the frames before the current output) and a
+ * CRASH frame naming the input, so the supervisor knows which input was
+ * being applied. Only async-signal-safe calls here.
+ */
+static struct serve	*serve_self;
+static volatile sig_atomic_t serve_in_step;
+static uint64_t		 serve_step_seq;
+static size_t		 serve_step_at;
+
+static void
+serve_write_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t	 w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+serve_crash_report(const char *what, int num)
+{
+	struct serve	*s = serve_self;
+	uint8_t		 f[FRAME_HDR_LEN + 48];
+	char		*t = (char *)f + FRAME_HDR_LEN;
+	size_t		 n = 0, i;
+	char		 digits[12];
+	int		 d = 0;
+
+	if (s == NULL || !serve_in_step)
+		return;
+	serve_in_step = 0;
+	if (serve_step_at > s->out.off)
+		serve_write_all(s->fd, s->out.data + s->out.off,
+		    serve_step_at - s->out.off);
+	for (i = 0; what[i] != '\0' && n < 32; i++)
+		t[n++] = what[i];
+	if (num >= 0) {
+		do
+			digits[d++] = (char)('0' + num % 10);
+		while ((num /= 10) > 0 && d < 11);
+		t[n++] = ' ';
+		while (d > 0)
+			t[n++] = digits[--d];
+	}
+	msg_setle32(f, (uint32_t)n);
+	f[4] = SMSUP_PROTOCOL_VERSION;
+	f[5] = FRAME_W_CRASH;
+	f[6] = f[7] = 0;
+	msg_setle64(f + 8, serve_step_seq);
+	serve_write_all(s->fd, f, FRAME_HDR_LEN + n);
+}
+
+static void
+serve_fatal_signal(int sig)
+{
+	serve_crash_report("killed by signal", sig);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+serve_atexit(void)
+{
+	serve_crash_report("exited", -1);
+}
+
+static void
+serve_crash_hooks(struct serve *s)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	struct sigaction	 sa;
+	size_t			 i;
+
+	serve_self = s;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = serve_fatal_signal;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+	atexit(serve_atexit);
+}
 
 int
 smsup_reply_bytes(struct smsup_output *o, const void *p, size_t n)
@@ -98,7 +192,11 @@ serve_input(struct serve *s, const struct frame *f)
 	saved = in[f->len];
 	in[f->len] = '\0';
 	state_clearerr();
+	serve_step_seq = f->id;
+	serve_step_at = at;
+	serve_in_step = 1;
 	rc = smsup_machine.step(s->state, in, f->len, &o);
+	serve_in_step = 0;
 	in[f->len] = saved;
 
 	if (rc != 0 || o.overflow) {
@@ -132,17 +230,21 @@ serve_start(struct serve *s, const struct frame *f)
 }
 
 static void
-serve_serialize(struct serve *s)
+serve_serialize(struct serve *s, const struct frame *f)
 {
-	size_t	 at;
+	struct msg_reader	 r;
+	uint64_t		 cap;
+	size_t			 at, max = s->lim.image_max - 4096;
 
+	msg_init(&r, f->payload, f->len);
+	if (msg_get_u64(&r, &cap) == 0 && msg_end(&r) == 0 && cap < max)
+		max = (size_t)cap;
 	if (!s->started) {
 		serve_text(s, FRAME_W_FAIL, 0, "machine not started");
 		return;
 	}
 	at = frame_begin(&s->out, FRAME_W_IMAGE, 0, 0);
-	if (at == (size_t)-1 || state_save(s->state, &s->out,
-	    s->lim.image_max - 4096) == -1) {
+	if (at == (size_t)-1 || state_save(s->state, &s->out, max) == -1) {
 		if (at != (size_t)-1)
 			s->out.len = at;
 		serve_text(s, FRAME_W_FAIL, 0, state_lasterr());
@@ -201,7 +303,7 @@ serve_frame(struct serve *s, const struct frame *f)
 		serve_start(s, f);
 		return 0;
 	case FRAME_S_SERIALIZE:
-		serve_serialize(s);
+		serve_serialize(s, f);
 		return 0;
 	case FRAME_S_STOP:
 		return 1;
@@ -226,6 +328,7 @@ serve_run(int fd, void *state)
 	s.state = state;
 	s.lim.max = FRAME_MAX_DEFAULT;
 	s.lim.image_max = FRAME_IMAGE_MAX_DEFAULT;
+	serve_crash_hooks(&s);
 	if (serve_hello(&s) == -1)
 		return 1;
 
@@ -266,6 +369,7 @@ serve_run(int fd, void *state)
 	}
 	if (s.started && smsup_machine.destroy != NULL)
 		smsup_machine.destroy(state);
+	serve_self = NULL;
 	buf_free(&s.in);
 	buf_free(&s.out);
 	return 0;

@@ -9,7 +9,8 @@ start counter
 "$S" call counter incr >/dev/null
 "$S" call counter incr >/dev/null
 out=$("$S" upgrade counter=counter2)
-expect_match "$out" '^counter: upgraded 1 -> 2 \(pid [0-9]+\): pause [0-9.]+(ns|us|ms|s) \(migrate [^)]*\), 0 inputs held, state [0-9]+ bytes, total ' report
+d='[0-9.]+(ns|us|ms|s)'
+expect_match "$out" "^counter: upgraded 1 -> 2 \\(pid [0-9]+\\): pause $d \\(spawn $d, drain $d, serialize $d, migrate $d, commit $d\\), 0 inputs held, state [0-9]+ bytes, total $d\$" report
 expect "$("$S" call counter count)" 3 "count after upgrade"
 expect "$(col counter 2)" 2 version
 "$S" call counter incr >/dev/null

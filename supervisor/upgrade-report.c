@@ -1,0 +1,49 @@
+/*
+ * upgrade-report.c: what upgrades did, for people: the last
+ * SMSUP_HISTORY upgrades of each machine (`smsup history`, and the last
+ * one in `smsup status NAME`).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "msg.h"
+#include "smsup.h"
+
+/* Remember an upgrade's outcome (ok: 1 done, 0 failed, 2 nothing to do). */
+void
+upgrade_report_add(struct machine *m, int ok, const char *text)
+{
+	struct upgrade_record	*r = &m->hist[m->nhist % SMSUP_HISTORY];
+
+	r->when = (int64_t)time(NULL);
+	r->ok = ok;
+	snprintf(r->text, sizeof r->text, "%s", text);
+	m->nhist++;
+}
+
+const struct upgrade_record *
+upgrade_report_last(const struct machine *m)
+{
+	if (m->nhist == 0)
+		return NULL;
+	return &m->hist[(m->nhist - 1) % SMSUP_HISTORY];
+}
+
+/* u32 count, then per upgrade, oldest first: u64 when, u32 ok, str text. */
+void
+upgrade_report_rows(const struct machine *m, struct buf *b)
+{
+	const struct upgrade_record	*r;
+	unsigned			 i, n, first;
+
+	n = m->nhist < SMSUP_HISTORY ? m->nhist : SMSUP_HISTORY;
+	first = m->nhist - n;
+	msg_put_u32(b, n);
+	for (i = first; i < m->nhist; i++) {
+		r = &m->hist[i % SMSUP_HISTORY];
+		msg_put_u64(b, (uint64_t)r->when);
+		msg_put_u32(b, (uint32_t)r->ok);
+		msg_put_str(b, r->text);
+	}
+}
