@@ -33,6 +33,7 @@ SUP_LIB	= $(filter-out $(O)/supervisor/main.o,$(SUP_OBJ))
 
 WORKER_LIB = $(O)/libsmsup-worker.a
 EXAMPLES = $(O)/examples/counter-v1 $(O)/examples/counter-v2 \
+	   $(O)/examples/counter-v3 \
 	   $(O)/examples/kv-v1 $(O)/examples/kv-v2
 TEST_MACHINES = $(patsubst %,$(O)/tests/orderly-v%,1 2 3 4 5) \
 	   $(patsubst %,$(O)/tests/faulty-v%,1 2 3)
@@ -65,12 +66,12 @@ $(O)/examples/kv-%: $(O)/examples/kv/kv-%.o $(O)/examples/kv/kvmap.o $(WORKER_LI
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_WORKER)
 
-$(O)/tests/orderly-v%: tests/machines/orderly.c $(WORKER_LIB)
+$(O)/tests/orderly-v%: tests/machines/orderly.c tests/machines/fault.h $(WORKER_LIB)
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -DORDERLY_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
 
-$(O)/tests/faulty-v%: tests/machines/faulty.c $(WORKER_LIB)
+$(O)/tests/faulty-v%: tests/machines/faulty.c tests/machines/fault.h $(WORKER_LIB)
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -DFAULTY_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)

@@ -106,3 +106,34 @@ status_of() {
 	[ "$got" -eq "$want" ] ||
 		fail "'$*' exited $got, expected $want: $(cat "$T/err")"
 }
+
+# load_start MACHINE N: a client streams N "incr" inputs to MACHINE in the
+# background, a pause every 100, so that what the test does meanwhile
+# happens under load. load_wait checks every one was answered "ok".
+load_start() {
+	awk -v n="$2" 'BEGIN {
+		for (i = 1; i <= n; i++) {
+			print "incr"
+			if (i % 100 == 0) { fflush(); system("sleep 0.01") }
+		}
+	}' | "$S" call -l "$1" >"$T/load.out" 2>"$T/load.err" &
+	LOAD=$!
+	LOADN=$2
+}
+
+load_wait() {
+	wait "$LOAD" || fail "load client: $(head -3 "$T/load.err")"
+	expect "$(grep -c '^ok$' "$T/load.out")" "$LOADN" "load answers"
+}
+
+# Machine $1's count must be $2.
+expect_count() {
+	expect "$("$S" call "$1" count)" "$2" "count of $1"
+}
+
+# The last upgrade failed and the machine still serves version $2 with pid $3.
+expect_kept() {
+	expect "$(col "$1" 2)" "$2" "version of $1 after a failed upgrade"
+	expect "$(col "$1" 3)" "$3" "pid of $1 after a failed upgrade"
+	expect "$(col "$1" 4)" running "state of $1 after a failed upgrade"
+}

@@ -1,30 +1,24 @@
 /*
- * faulty.c: a counter whose migration misbehaves on request, for tests.
- * `arm fail|crash|hang|exit` stores the fault in the state, so it travels
- * in the image and the next version's migrate acts on it: return an
- * error, abort(), hang forever, or exit(0). `incr`, `count`, `arm none`.
- * Built as faulty-v1 (migrates from 2), faulty-v2 (from 1) and faulty-v3
- * (from 2 only).
+ * faulty.c: a counter that misbehaves on request, for tests. `incr`,
+ * `count`, and `arm none|fail|crash|hang|exit|crashlater|savecrash`
+ * (fault.h): the fault is kept in the state, so it travels in the image to
+ * the next version. Built as faulty-v1 (migrates from 2), faulty-v2 (from
+ * 1) and faulty-v3 (from 2 only).
  */
 #include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <smsup/worker.h>
 
+#include "fault.h"
+
 #define STR2(x)		#x
 #define STR(x)		STR2(x)
-
-enum { FAULT_NONE, FAULT_FAIL, FAULT_CRASH, FAULT_HANG, FAULT_EXIT };
 
 struct faulty {
 	int32_t	 n;
 	int32_t	 fault;
 };
-
-static const char *faulty_names[] = { "none", "fail", "crash", "hang",
-    "exit" };
 
 static int
 faulty_init(void *state)
@@ -37,22 +31,20 @@ static int
 faulty_step(void *state, const char *in, size_t len, struct smsup_output *out)
 {
 	struct faulty	*f = state;
-	int32_t		 i;
+	int		 fault;
 
+	fault_step();
 	if (smsup_input_is(in, len, "incr")) {
 		f->n++;
 		return smsup_reply(out, "ok");
 	}
 	if (smsup_input_is(in, len, "count"))
 		return smsup_reply(out, "%" PRId32, f->n);
-	if (len > 4 && strncmp(in, "arm ", 4) == 0)
-		for (i = 0; i < 5; i++)
-			if (strcmp(in + 4, faulty_names[i]) == 0) {
-				f->fault = i;
-				return smsup_reply(out, "ok");
-			}
-	return smsup_error("usage: incr | count | arm none|fail|crash|hang|"
-	    "exit");
+	if ((fault = fault_parse(in, len)) >= 0) {
+		f->fault = fault;
+		return smsup_reply(out, "ok");
+	}
+	return smsup_error("usage: incr | count | arm FAULT");
 }
 
 static int
@@ -62,18 +54,27 @@ faulty_migrate(void *state, const struct smsup_image *old)
 
 	if (smsup_image_unpack(old, "S(ii)", f) == -1)
 		return -1;
-	switch (f->fault) {
-	case FAULT_FAIL:
-		return smsup_error("the armed fault says no");
-	case FAULT_CRASH:
+	return fault_migrate(f->fault);
+}
+
+/* Serializing goes through here, so that savecrash can strike. */
+static tpl_node *
+faulty_save(void *state)
+{
+	struct faulty	*f = state;
+	tpl_node	*tn;
+
+	if (f->fault == FAULT_SAVECRASH)
 		abort();
-	case FAULT_HANG:
-		for (;;)
-			pause();
-	case FAULT_EXIT:
-		exit(0);
-	}
-	return 0;
+	if ((tn = tpl_map("S(ii)", f)) != NULL)
+		tpl_pack(tn, 0);
+	return tn;
+}
+
+static int
+faulty_load(void *state, const struct smsup_image *img)
+{
+	return smsup_image_unpack(img, "S(ii)", state);
 }
 
 SMSUP_MACHINE(
@@ -91,4 +92,6 @@ SMSUP_MACHINE(
 	.init = faulty_init,
 	.step = faulty_step,
 	.migrate = faulty_migrate,
+	.save = faulty_save,
+	.load = faulty_load,
 );
