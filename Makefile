@@ -3,6 +3,7 @@
 #   make          build everything into build/
 #   make demo     run the counter session of the seeds, step by step
 #   make check    every test: unit (criterion) and end to end
+#   make soak     4 clients x 100,000 inputs under 100 upgrades, 1 in 5 failing
 #   make unit | e2e | lint | clean
 #
 # `make demo` and `make check` install missing Debian packages first.
@@ -115,6 +116,15 @@ check: deps
 	@LC_ALL=C sh tests/unit/run.sh $(UNIT_BIN)
 	@LC_ALL=C sh tests/e2e/run.sh -j $(JOBS) $(O)
 
+# The soak: 4 x SOAK_INPUTS inputs under SOAK_UPGRADES upgrades, one in
+# five failing on purpose. CI runs a shorter one.
+SOAK_INPUTS ?= 100000
+SOAK_UPGRADES ?= 100
+soak: deps
+	$(MAKE) all
+	@BUILD=$(O) SOAK_INPUTS=$(SOAK_INPUTS) SOAK_UPGRADES=$(SOAK_UPGRADES) \
+	    sh tests/soak/soak.sh
+
 demo: deps
 	$(MAKE) all
 	@sh examples/demo.sh $(O)
@@ -127,7 +137,7 @@ lint: deps
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps unit e2e check demo lint clean
+.PHONY: all deps unit e2e check soak demo lint clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
