@@ -1,4 +1,5 @@
 /* units.c: monotonic time, and durations and sizes written for people. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +80,10 @@ units_parse_size(const char *s, uint64_t *out)
 
 	if (*s < '0' || *s > '9')
 		return -1;
+	errno = 0;
 	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -1;
 	if (*end == 'K' || *end == 'k')
 		shift = 10;
 	else if (*end == 'M' || *end == 'm')

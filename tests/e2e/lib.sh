@@ -137,3 +137,16 @@ expect_kept() {
 	expect "$(col "$1" 3)" "$3" "pid of $1 after a failed upgrade"
 	expect "$(col "$1" 4)" running "state of $1 after a failed upgrade"
 }
+
+# orderly_client C N EVERY SLEEP: client C streams "C 1" .. "C N" to the
+# orderly machine in the background, pausing SLEEP seconds every EVERY
+# lines; answers in $T/cC.out, errors in $T/cC.err, its pid in $pidC.
+orderly_client() {
+	awk -v c="$1" -v n="$2" -v every="$3" -v pause="$4" 'BEGIN {
+		for (i = 1; i <= n; i++) {
+			print c, i
+			if (i % every == 0) { fflush(); system("sleep " pause) }
+		}
+	}' | "$S" call -l orderly >"$T/c$1.out" 2>"$T/c$1.err" &
+	eval "pid$1=\$!"
+}

@@ -13,27 +13,21 @@ start orderly="$T/orderly-v1"
 # Each client paces itself (a pause every 500 lines) so that the upgrades
 # land in the middle of its stream.
 for c in 0 1 2 3; do
-	awk -v c=$c -v n=$N 'BEGIN {
-		for (i = 1; i <= n; i++) {
-			print c, i
-			if (i % 500 == 0) { fflush(); system("sleep 0.02") }
-		}
-	}' | "$S" call -l orderly >"$T/client$c.out" 2>"$T/client$c.err" &
-	eval "client$c=\$!"
+	orderly_client $c $N 500 0.02
 done
 
 ups=0 v=1
-while kill -0 "$client0" 2>/dev/null || kill -0 "$client1" 2>/dev/null ||
-    kill -0 "$client2" 2>/dev/null || kill -0 "$client3" 2>/dev/null; do
+while kill -0 "$pid0" 2>/dev/null || kill -0 "$pid1" 2>/dev/null ||
+    kill -0 "$pid2" 2>/dev/null || kill -0 "$pid3" 2>/dev/null; do
 	v=$((v % 5 + 1))
 	"$S" upgrade orderly="$T/orderly-v$v" >>"$T/upgrades" ||
 		fail "upgrade to v$v failed: $(tail -1 "$T/upgrades")"
 	ups=$((ups + 1))
 done
 for c in 0 1 2 3; do
-	eval "wait \$client$c" || fail "client $c: $(cat "$T/client$c.err")"
-	expect "$(grep -c '^ok$' "$T/client$c.out")" $N "client $c answers"
-	expect "$(wc -l <"$T/client$c.out")" $N "client $c lines"
+	eval "wait \$pid$c" || fail "client $c: $(cat "$T/c$c.err")"
+	expect "$(grep -c '^ok$' "$T/c$c.out")" $N "client $c answers"
+	expect "$(wc -l <"$T/c$c.out")" $N "client $c lines"
 done
 [ "$ups" -ge 3 ] || fail "only $ups upgrades ran during the load"
 echo "$ups upgrades during the load"

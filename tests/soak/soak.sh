@@ -15,13 +15,7 @@ began=$(date +%s.%N)
 
 # Clients pace themselves to last through the upgrades.
 for c in 0 1 2 3; do
-	awk -v c=$c -v n=$N 'BEGIN {
-		for (i = 1; i <= n; i++) {
-			print c, i
-			if (i % 1000 == 0) { fflush(); system("sleep 0.05") }
-		}
-	}' | "$S" call -l orderly >"$T/c$c.out" 2>"$T/c$c.err" &
-	eval "pid$c=\$!"
+	orderly_client $c "$N" 1000 0.05
 done
 alive() {
 	kill -0 "$pid0" 2>/dev/null || kill -0 "$pid1" 2>/dev/null ||

@@ -132,3 +132,41 @@ Test(paths, specs)
 	unlink(bin);
 	rmdir(dir);
 }
+
+Test(units, parse_seconds)
+{
+	double	 d;
+
+	cr_assert_eq(units_parse_seconds("2", 3600, &d), 0);
+	cr_assert_float_eq(d, 2.0, 1e-9);
+	cr_assert_eq(units_parse_seconds("0.5", 3600, &d), 0);
+	cr_assert_float_eq(d, 0.5, 1e-9);
+	cr_assert_eq(units_parse_seconds("250ms", 3600, &d), 0);
+	cr_assert_float_eq(d, 0.25, 1e-9);
+	cr_assert_eq(units_parse_seconds("3s", 3600, &d), 0);
+	cr_assert_eq(units_parse_seconds("0", 3600, &d), -1);
+	cr_assert_eq(units_parse_seconds("-1", 3600, &d), -1);
+	cr_assert_eq(units_parse_seconds("3601", 3600, &d), -1);
+	cr_assert_eq(units_parse_seconds("5 min", 3600, &d), -1);
+	cr_assert_eq(units_parse_seconds("", 3600, &d), -1);
+	cr_assert_eq(units_parse_seconds("nan", 3600, &d), -1);
+}
+
+Test(units, parse_size)
+{
+	uint64_t	 v;
+
+	cr_assert_eq(units_parse_size("4096", &v), 0);
+	cr_assert_eq(v, 4096);
+	cr_assert_eq(units_parse_size("4K", &v), 0);
+	cr_assert_eq(v, 4096);
+	cr_assert_eq(units_parse_size("16M", &v), 0);
+	cr_assert_eq(v, 16u << 20);
+	cr_assert_eq(units_parse_size("1g", &v), 0);
+	cr_assert_eq(v, 1u << 30);
+	cr_assert_eq(units_parse_size("0", &v), -1);
+	cr_assert_eq(units_parse_size("-4K", &v), -1);
+	cr_assert_eq(units_parse_size("4KB", &v), -1);
+	cr_assert_eq(units_parse_size("K", &v), -1);
+	cr_assert_eq(units_parse_size("99999999999999999999", &v), -1);
+}
