@@ -22,7 +22,8 @@ JOBS	?= 2
 V	?= 0
 Q	= $(if $(filter 1,$(V)),,@)
 
-SER_SRC	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c
+SER_SRC	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c \
+	  serialize/crc32c.c serialize/journal.c
 WRK_SRC	= worker/main.c worker/serve.c worker/state.c
 SUP_SRC	= $(wildcard supervisor/*.c)
 

@@ -4,7 +4,7 @@
 set -eu
 B=$(cd "${1:-build}" && pwd)
 D=$(mktemp -d "${TMPDIR:-/tmp}/smsup-demo.XXXXXX")
-export SMSUP_SOCKET="$D/control.sock" SMSUP_PATH="$D"
+export SMSUP_SOCKET="$D/control.sock" SMSUP_PATH="$D" SMSUP_STATE_DIR="$D/state"
 PATH="$B:$PATH"
 sup=
 cleanup() {

@@ -26,7 +26,8 @@ frame_parse(const uint8_t *p, size_t avail, const struct frame_limits *lim,
 	f->payload = p + FRAME_HDR_LEN;
 	if (f->version != SMSUP_PROTOCOL_VERSION)
 		return FRAME_EVERSION;
-	if (f->type == FRAME_W_IMAGE || f->type == FRAME_S_LOAD)
+	if (f->type == FRAME_W_IMAGE || f->type == FRAME_S_LOAD ||
+	    f->type == FRAME_W_SNAPSHOT)
 		max = lim->image_max;
 	else
 		max = lim->max;
@@ -112,7 +113,8 @@ frame_type_name(uint8_t t)
 		{ FRAME_W_HELLO, "HELLO" }, { FRAME_W_READY, "READY" },
 		{ FRAME_W_FAIL, "FAIL" }, { FRAME_W_OUTPUT, "OUTPUT" },
 		{ FRAME_W_ERROR, "ERROR" }, { FRAME_W_IMAGE, "IMAGE" },
-		{ FRAME_W_CRASH, "CRASH" },
+		{ FRAME_W_CRASH, "CRASH" }, { FRAME_W_SNAPSHOT, "SNAPSHOT" },
+		{ FRAME_S_CONFIG, "CONFIG" },
 		{ FRAME_S_INIT, "INIT" }, { FRAME_S_LOAD, "LOAD" },
 		{ FRAME_S_INPUT, "INPUT" }, { FRAME_S_SERIALIZE, "SERIALIZE" },
 		{ FRAME_S_STOP, "STOP" }, { FRAME_C_CALL, "CALL" },

@@ -31,6 +31,7 @@ enum frame_type {
 	FRAME_W_ERROR,		/* id = input seq; payload = error text */
 	FRAME_W_IMAGE,		/* payload = state image */
 	FRAME_W_CRASH,		/* id = seq of the input it died in; text */
+	FRAME_W_SNAPSHOT,	/* id = seq of the last input applied; image */
 
 	/* supervisor -> worker */
 	FRAME_S_INIT = 0x20,	/* start from init() */
@@ -38,6 +39,7 @@ enum frame_type {
 	FRAME_S_INPUT,		/* id = seq; payload = input bytes */
 	FRAME_S_SERIALIZE,	/* u64 cap: answer with W_IMAGE or W_FAIL */
 	FRAME_S_STOP,		/* finish what you have, then exit 0 */
+	FRAME_S_CONFIG,		/* u32 snapshot inputs, u32 ms, u64 image cap */
 
 	/* client -> supervisor */
 	FRAME_C_CALL = 0x40,	/* name, input: answered by R_OUTPUT or R_ERROR */

@@ -106,6 +106,7 @@ child_spawn(const char *path, const char *name, child_frame_cb *frame,
 	sigaddset(&defaults, SIGINT);
 	sigaddset(&defaults, SIGTERM);
 	sigaddset(&defaults, SIGCHLD);
+	sigaddset(&defaults, SIGXFSZ);
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &defaults);

@@ -1,9 +1,9 @@
 /*
- * cmd-run.c: `smsup run [-dv] [NAME[=PATH]...]`. If a supervisor answers on
- * the socket, ask it to start the machines and wait until they are ready.
- * If none does, become it: in the foreground (the machines start in this
- * process, the log goes to stderr), or with -d in the background, then
- * act as a client of it.
+ * cmd-run.c: `smsup run [-dv] [options] [NAME[=PATH]...]`. If a supervisor
+ * answers on the socket, ask it to start the machines and wait until they
+ * are ready. If none does, become it: in the foreground (the machines
+ * start in this process, the log goes to stderr), or with -d in the
+ * background, then act as a client of it.
  */
 #include <sys/stat.h>
 
@@ -21,29 +21,21 @@
 
 static int	cmd_run_exec(const char *, int, char **);
 
-/* Options as given; 0 / -1 leave the supervisor's defaults. */
-struct cmd_run_opts {
-	double		 timeout;
-	double		 probation;
-	uint64_t	 image_max;
-};
-
 const struct cmd_entry cmd_run_entry = {
-	"run", "[-dv] [--upgrade-timeout seconds] [--probation seconds]\n"
-	"                 [--max-image bytes] [NAME[=PATH] ...]", cmd_run_exec
-};
-
-static const struct option cmd_run_long[] = {
-	{ "upgrade-timeout", required_argument, NULL, 'T' },
-	{ "probation", required_argument, NULL, 'P' },
-	{ "max-image", required_argument, NULL, 'M' },
-	{ NULL, 0, NULL, 0 }
+	"run", "[-dv] [--state-dir dir] [--durability always|batch|none]\n"
+	"                 [--restart permanent|transient|temporary]"
+	" [--max-restarts R/T]\n"
+	"                 [--snapshot-inputs N] [--snapshot-interval seconds]"
+	" [--fresh]\n"
+	"                 [--upgrade-timeout seconds] [--probation seconds]"
+	" [--max-image bytes]\n"
+	"                 [NAME[=PATH] ...]", cmd_run_exec
 };
 
 /* Ask the supervisor on fd to run the n machines; print what it says. */
 static int
 cmd_run_client(int fd, char **names, char **paths, int n,
-    const struct cmd_run_opts *o)
+    const struct machine_opts *o, uint32_t set)
 {
 	struct buf	 p = { 0 }, in = { 0 };
 	struct reply	 r;
@@ -53,10 +45,7 @@ cmd_run_client(int fd, char **names, char **paths, int n,
 		buf_reset(&p);
 		msg_put_str(&p, names[i]);
 		msg_put_str(&p, paths[i]);
-		msg_put_u32(&p, (uint32_t)(o->timeout * 1000));
-		msg_put_u32(&p, o->probation < 0 ? UINT32_MAX :
-		    (uint32_t)(o->probation * 1000));
-		msg_put_u64(&p, o->image_max);
+		opts_encode(&p, o, set);
 		if (client_send(fd, FRAME_C_RUN, (uint64_t)i + 1, &p) == -1) {
 			fprintf(stderr, "smsup: lost the supervisor\n");
 			return EXIT_FAIL;
@@ -103,15 +92,16 @@ cmd_run_daemon(int fd, int lockfd, const char *path)
 static int
 cmd_run_exec(const char *path, int argc, char **argv)
 {
-	struct cmd_run_opts	  o = { 0, -1, 0 };
-	struct machine_opts	  mo;
-	char			**names, **paths, err[512];
+	struct machine_opts	  o;
+	uint32_t		  set = 0;
+	const char		 *state_opt = NULL;
+	char			**names, **paths, err[512], root[PATH_MAX];
 	int			  ch, i, j, n, fd, lockfd = -1, detach = 0;
 	int			  verbose = 0, rc;
 	pid_t			  pid;
 
-	while ((ch = getopt_long(argc, argv, "dv", cmd_run_long, NULL)) !=
-	    -1) {
+	opts_default(&o);
+	while ((ch = getopt_long(argc, argv, "dv", opts_long, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			detach = 1;
@@ -119,34 +109,17 @@ cmd_run_exec(const char *path, int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
-		case 'T':
-			if (units_parse_seconds(optarg, 3600, &o.timeout) ==
-			    -1) {
-				fprintf(stderr, "smsup: --upgrade-timeout: "
-				    "seconds, more than 0, at most 3600\n");
-				return EXIT_USAGE;
-			}
+		case 'S':
+			state_opt = optarg;
 			break;
-		case 'P':
-			o.probation = strtod(optarg, NULL);
-			if (strcmp(optarg, "0") != 0 &&
-			    units_parse_seconds(optarg, 3600, &o.probation) ==
-			    -1) {
-				fprintf(stderr, "smsup: --probation: seconds, "
-				    "0 to 3600\n");
-				return EXIT_USAGE;
-			}
-			break;
-		case 'M':
-			if (units_parse_size(optarg, &o.image_max) == -1 ||
-			    o.image_max > FRAME_IMAGE_MAX_DEFAULT - 4096) {
-				fprintf(stderr, "smsup: --max-image: bytes "
-				    "(K, M, G), at most 1G - 4K\n");
-				return EXIT_USAGE;
-			}
-			break;
-		default:
+		case '?':
 			return cmd_usage(&cmd_run_entry);
+		default:
+			if (opts_parse(ch, optarg, &o, &set, err,
+			    sizeof err) == -1) {
+				fprintf(stderr, "smsup: %s\n", err);
+				return EXIT_USAGE;
+			}
 		}
 	}
 	n = argc - optind;
@@ -194,17 +167,22 @@ cmd_run_exec(const char *path, int argc, char **argv)
 	}
 
 	if (lockfd != -1) {
+		/* The state directory is ours too, or nothing is. */
+		if (store_root_path(state_opt, root, sizeof root) == -1 ||
+		    store_lock(root, err, sizeof err) == -1) {
+			if (errno == ENAMETOOLONG)
+				snprintf(err, sizeof err, "state directory "
+				    "path too long");
+			fprintf(stderr, "smsup: %s\n", err);
+			close(fd);
+			unlink(path);
+			close(lockfd);
+			return EXIT_FAIL;
+		}
 		if (!detach) {
 			log_init(verbose);
-			machine_default_opts(&mo);
-			if (o.timeout > 0)
-				mo.upgrade_timeout = o.timeout;
-			if (o.probation >= 0)
-				mo.probation = o.probation;
-			if (o.image_max != 0)
-				mo.image_max = o.image_max;
 			return server_loop(fd, lockfd, path, names, paths, n,
-			    &mo);
+			    &o);
 		}
 		fflush(NULL);
 		if ((pid = fork()) == -1)
@@ -225,8 +203,10 @@ cmd_run_exec(const char *path, int argc, char **argv)
 		    path);
 		close(fd);
 		return EXIT_FAIL;
-	}
-	rc = cmd_run_client(fd, names, paths, n, &o);
+	} else if (state_opt != NULL)
+		fprintf(stderr, "smsup: --state-dir ignored: the supervisor "
+		    "on %s has its own\n", path);
+	rc = cmd_run_client(fd, names, paths, n, &o, set);
 	close(fd);
 	return rc;
 }

@@ -28,6 +28,10 @@ struct status_row {
 	char	 why[256];
 	char	 name[SMSUP_NAME_MAX + 1];
 	char	 last[1024];
+	uint64_t restarts;
+	char	 crash[512];
+	char	 degraded[256];
+	char	 durability[16];
 };
 
 /* Decode one row of machine_status_row. */
@@ -52,6 +56,10 @@ cmd_status_row(struct msg_reader *r, struct status_row *row)
 	msg_get_str(r, path, sizeof path);
 	msg_get_str(r, row->why, sizeof row->why);
 	msg_get_str(r, row->last, sizeof row->last);
+	msg_get_u64(r, &row->restarts);
+	msg_get_str(r, row->crash, sizeof row->crash);
+	msg_get_str(r, row->degraded, sizeof row->degraded);
+	msg_get_str(r, row->durability, sizeof row->durability);
 	if (r->err)
 		return -1;
 	snprintf(row->cell[0], sizeof row->cell[0], "%s", row->name);
@@ -138,14 +146,22 @@ cmd_status_exec(const char *path, int argc, char **argv)
 			cells[c] = rows[i].cell[c];
 		cmd_status_line(cells, w);
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (rows[i].why[0] != '\0')
 			printf("%s: %s: %s\n", rows[i].name, rows[i].state,
 			    rows[i].why);
-	/* Named machines: their last upgrade too. */
-	for (i = 0; i < n && argc > optind; i++)
+		if (rows[i].degraded[0] != '\0')
+			printf("%s: persistence degraded: %s\n", rows[i].name,
+			    rows[i].degraded);
+	}
+	/* Named machines: durability, restarts and last upgrade too. */
+	for (i = 0; i < n && argc > optind; i++) {
+		printf("%s: durability %s, %llu restarts%s%s\n", rows[i].name,
+		    rows[i].durability, (unsigned long long)rows[i].restarts,
+		    rows[i].crash[0] ? ", last: " : "", rows[i].crash);
 		if (rows[i].last[0] != '\0')
 			printf("last upgrade: %s\n", rows[i].last);
+	}
 	free(rows);
 	buf_free(&p);
 	buf_free(&in);

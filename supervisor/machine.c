@@ -3,26 +3,34 @@
  *
  * Lifecycle (event -> action), one worker at a time serving:
  *
- *	state     event                    -> next state, action
- *	STARTING  HELLO                    -> STARTING, send INIT
- *	STARTING  READY                    -> RUNNING, forward held inputs,
- *	                                      answer run waiters
- *	STARTING  FAIL, exit, timeout      -> FAILED, error every input
- *	RUNNING   input                    -> forward (or hold if suspended)
- *	RUNNING   OUTPUT/ERROR             -> answer the oldest pending input
- *	RUNNING   exit, protocol error     -> FAILED, error every input
- *	RUNNING   stop                     -> STOPPING, send STOP
- *	STOPPING  exit                     -> removed, answer stop waiters
- *	FAILED    run                      -> STARTING (from init)
+ *	state       event                   -> next state, action
+ *	STARTING    HELLO                   -> STARTING, send CONFIG, then LOAD
+ *	                                       the snapshot or INIT (recover.c)
+ *	STARTING    READY                   -> RUNNING, replay the journal,
+ *	                                       forward held inputs, answer run
+ *	STARTING    snapshot not loadable   -> FAILED, error every input
+ *	RUNNING     input                   -> journal it; forward (or hold)
+ *	RUNNING     OUTPUT/ERROR            -> answer the oldest pending input
+ *	RUNNING     SNAPSHOT                -> new base; journal trimmed
+ *	STARTING,   exit, crash, protocol   -> RESTARTING (recover.c: by policy
+ *	RUNNING     error, start timeout       and intensity) or FAILED
+ *	RESTARTING  backoff over            -> STARTING, same binary
+ *	RUNNING     stop                    -> STOPPING, SERIALIZE, STOP
+ *	STOPPING    IMAGE                   -> final snapshot
+ *	STOPPING    exit                    -> removed, answer stop waiters
+ *	FAILED      run, restart            -> STARTING, from snapshot+journal
  *
  * Upgrades (upgrade.c) suspend and resume a RUNNING machine.
  *
  * Invariants: every accepted input is in `pending`, in acceptance order,
- * until it is answered; the first `forwarded` of them have been written to
- * the worker, the others wait as encoded INPUT frames in `held` (held is
- * empty whenever the machine is forwarding). The worker answers in order,
- * so each answer matches the head of `pending` by sequence number.
+ * until it is answered, and in the journal until a snapshot covers it or
+ * it is answered with an error; the first `forwarded` pending inputs have
+ * been written to the worker, the others wait as encoded INPUT frames in
+ * `held` (held is empty whenever the machine is forwarding). The worker
+ * answers in order, so each answer matches the head of `pending` by
+ * sequence number.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,7 +43,7 @@
 struct machines	machines = TAILQ_HEAD_INITIALIZER(machines);
 
 static void	machine_timer_cb(struct ev_loop *, ev_timer *, int);
-static void	machine_fail(struct machine *, const char *, ...)
+static void	machine_worker_broken(struct machine *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
 struct machine *
@@ -72,6 +80,8 @@ machine_state_name(const struct machine *m)
 		return "running";
 	case MS_STOPPING:
 		return "stopping";
+	case MS_RESTARTING:
+		return "restarting";
 	case MS_FAILED:
 		return "failed";
 	}
@@ -112,6 +122,9 @@ machine_error_pending(struct machine *m, const char *why)
 {
 	struct pending	*p;
 
+	/* Off the journal first: these inputs are never applied. */
+	if ((p = queue_head(&m->pending)) != NULL)
+		recover_strike(m, p->seq, UINT64_MAX);
 	while ((p = queue_head(&m->pending)) != NULL) {
 		if (p->client != NULL) {
 			server_client_reply(p->client, FRAME_R_ERROR, p->id,
@@ -150,9 +163,14 @@ machine_remove(struct machine *m)
 	machine_error_pending(m, "machine removed");
 	machine_answer_waiters(m, FRAME_R_ERROR, "machine removed");
 	TAILQ_REMOVE(&machines, m, entry);
+	machine_persist(m);
+	queue_free(&m->durable);
+	store_close(m->store);
 	queue_free(&m->pending);
 	queue_free(&m->waiters);
 	buf_free(&m->held);
+	buf_free(&m->journal);
+	buf_free(&m->snapshot);
 	free(m->path);
 	free(m);
 	server_machine_gone();
@@ -177,12 +195,56 @@ machine_spawn(struct machine *m, char *err, size_t len)
 	return 0;
 }
 
+/* Start again after a crash, in delay seconds (recover.c). */
 void
-machine_default_opts(struct machine_opts *o)
+machine_schedule_restart(struct machine *m, double delay)
 {
-	o->upgrade_timeout = SMSUP_UPGRADE_TIMEOUT;
-	o->probation = 0;
-	o->image_max = FRAME_IMAGE_MAX_DEFAULT - 4096;
+	m->state = MS_RESTARTING;
+	ev_timer_stop(EV_DEFAULT, &m->timer);
+	ev_timer_set(&m->timer, delay, 0.);
+	ev_timer_start(EV_DEFAULT, &m->timer);
+}
+
+/*
+ * Open the machine's store and take its saved state: snapshot, journal
+ * and the next sequence number. --fresh moves it aside first.
+ */
+static int
+machine_open_store(struct machine *m, char *err, size_t len)
+{
+	char		 moved[PATH_MAX];
+	uint64_t	 last;
+	int		 rc;
+
+	if (m->opts.fresh) {
+		if ((rc = store_aside(m->name, moved, sizeof moved)) == -1) {
+			snprintf(err, len, "cannot move its saved state aside: "
+			    "%s", strerror(errno));
+			return -1;
+		}
+		if (rc == 1)
+			log_info("%s: starting afresh; its saved state is in %s",
+			    m->name, moved);
+	}
+	if (m->opts.durability == DURABILITY_NONE)
+		return 0;
+	if ((m->store = store_open(m->name, m->opts.durability, err, len)) ==
+	    NULL)
+		return -1;
+	rc = store_load(m->store, &m->snapshot, &m->snap_seq, &m->journal,
+	    &last, err, len);
+	if (rc == -1) {
+		store_close(m->store);
+		m->store = NULL;
+		return -1;
+	}
+	m->next_seq = last + 1;
+	m->applied_seq = last;
+	if (rc == 1)
+		log_info("%s: resuming from its saved state: snapshot #%llu, "
+		    "inputs up to #%llu", m->name,
+		    (unsigned long long)m->snap_seq, (unsigned long long)last);
+	return 0;
 }
 
 /* Create and start machine name from the binary at path. */
@@ -203,7 +265,11 @@ machine_start(const char *name, const char *path,
 	m->next_seq = 1;	/* 0 means "no input" */
 	ev_init(&m->timer, machine_timer_cb);
 	m->timer.data = m;
-	if (machine_spawn(m, err, len) == -1) {
+	if (machine_open_store(m, err, len) == -1 ||
+	    machine_spawn(m, err, len) == -1) {
+		store_close(m->store);
+		buf_free(&m->journal);
+		buf_free(&m->snapshot);
 		free(m->path);
 		free(m);
 		return NULL;
@@ -212,7 +278,7 @@ machine_start(const char *name, const char *path,
 	return m;
 }
 
-/* Start a failed machine again, from init. */
+/* Start a failed machine again, from its snapshot and journal. */
 int
 machine_restart(struct machine *m, char *err, size_t len)
 {
@@ -220,6 +286,7 @@ machine_restart(struct machine *m, char *err, size_t len)
 		snprintf(err, len, "%s is %s", m->name, machine_state_name(m));
 		return -1;
 	}
+	m->nrestarts = 0;	/* a new budget of restarts */
 	return machine_spawn(m, err, len);
 }
 
@@ -227,7 +294,7 @@ machine_restart(struct machine *m, char *err, size_t len)
  * The worker is gone or unusable: the machine fails, every pending input
  * gets an error, and so does every waiter.
  */
-static void
+void
 machine_fail(struct machine *m, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -325,7 +392,12 @@ machine_input(struct machine *m, struct client *c, uint64_t id,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (queue_push(&m->pending, &p) == -1) {
+	if (queue_push(&m->pending, &p) == -1 ||
+	    recover_journal_add(m, b->data + b->len - FRAME_HDR_LEN - len,
+	    FRAME_HDR_LEN + len) == -1) {
+		if (queue_at(&m->pending, m->pending.n - 1) != NULL &&
+		    queue_at(&m->pending, m->pending.n - 1)->seq == p.seq)
+			m->pending.n--;
 		b->len -= FRAME_HDR_LEN + len;
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -357,12 +429,13 @@ machine_answer(struct machine *m, const struct frame *f)
 		return;
 	}
 	if (p == NULL || m->forwarded == 0 || p->seq != f->id) {
-		machine_fail(m, "worker answered input #%llu out of order",
+		machine_worker_broken(m, "answered input #%llu out of order",
 		    (unsigned long long)f->id);
 		return;
 	}
 	m->forwarded--;
 	m->inputs++;
+	m->applied_seq = p->seq;
 	if (f->type == FRAME_W_ERROR)
 		m->errors++;
 	if (p->client != NULL) {
@@ -386,17 +459,46 @@ machine_ready(struct machine *m)
 	m->since = units_now();
 	log_info("%s: running %s version %s (pid %ld)", m->name,
 	    m->worker->type, m->version, (long)m->worker->pid);
+	recover_replay(m);
 	machine_flush(m);
 	snprintf(msg, sizeof msg, "%s: running version %s (pid %ld)", m->name,
 	    m->version, (long)m->worker->pid);
 	machine_answer_waiters(m, FRAME_R_OK, msg);
 }
 
+/*
+ * The worker broke the protocol: treated as crashed (restarted or not by
+ * the machine's policy), unless one on probation can fall back.
+ */
+static void
+machine_worker_broken(struct machine *m, const char *fmt, ...)
+{
+	struct child	*c = m->worker;
+	va_list		 ap;
+	char		 why[512];
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	if (upgrade_rescue(m, 0, why))
+		return;
+	if (m->upgrade != NULL)
+		upgrade_abort(m, why);
+	if (c != NULL)
+		child_kill(c);
+	m->worker = NULL;
+	if (m->state == MS_STOPPING) {
+		machine_fail(m, "worker %s while stopping", why);
+		return;
+	}
+	recover_crashed(m, NULL, why);
+}
+
 void
 machine_worker_frame(struct child *c, const struct frame *f)
 {
 	struct machine	*m = c->arg;
-	char		 err[256];
+	char		 err[512];
 
 	if (m->upgrade != NULL && upgrade_old_frame(m, f))
 		return;
@@ -408,16 +510,28 @@ machine_worker_frame(struct child *c, const struct frame *f)
 			return;
 		}
 		break;
+	case FRAME_W_SNAPSHOT:
+		/* During an upgrade the base is the image it moves. */
+		if (m->ready && m->upgrade == NULL)
+			recover_snapshot(m, f->id, f->payload, f->len);
+		return;
+	case FRAME_W_IMAGE:
+		/* The final snapshot of a machine that stops. */
+		if (m->state != MS_STOPPING || m->forwarded != 0)
+			break;
+		recover_snapshot(m, m->applied_seq, f->payload, f->len);
+		return;
 	case FRAME_W_HELLO:
 		if (m->state != MS_STARTING || c->hello)
 			break;
 		if (child_hello(c, f, err, sizeof err) == -1) {
-			machine_fail(m, "%s", err);
+			machine_worker_broken(m, "%s", err);
 			return;
 		}
 		snprintf(m->type, sizeof m->type, "%s", c->type);
 		snprintf(m->version, sizeof m->version, "%s", c->version);
-		peer_send(c->peer, FRAME_S_INIT, 0, NULL, 0);
+		if (recover_start(m, c, err, sizeof err) == -1)
+			machine_fail(m, "%s", err);
 		return;
 	case FRAME_W_READY:
 		if (m->state != MS_STARTING || !c->hello || m->ready)
@@ -425,12 +539,18 @@ machine_worker_frame(struct child *c, const struct frame *f)
 		machine_ready(m);
 		return;
 	case FRAME_W_FAIL:
-		if (m->state != MS_STARTING)
+		if (m->state == MS_STARTING)
+			machine_fail(m, "%s failed: %.*s",
+			    buf_used(&m->snapshot) ? "loading its saved state" :
+			    "init", (int)f->len, f->payload);
+		else if (m->state == MS_STOPPING)
+			log_warnx("%s: no final snapshot: %.*s", m->name,
+			    (int)f->len, f->payload);
+		else
 			break;
-		machine_fail(m, "init failed: %.*s", (int)f->len, f->payload);
 		return;
 	}
-	machine_fail(m, "worker sent an unexpected %s frame",
+	machine_worker_broken(m, "sent an unexpected %s frame",
 	    frame_type_name(f->type));
 }
 
@@ -449,7 +569,9 @@ machine_worker_gone(struct child *c, const char *why)
 		machine_remove(m);
 		return;
 	}
-	machine_fail(m, "worker (pid %ld) %s", (long)c->pid, why);
+	if (m->upgrade != NULL)
+		upgrade_abort(m, why);
+	recover_crashed(m, c, why);
 }
 
 /* A new worker took over after an upgrade. */
@@ -469,15 +591,34 @@ static void
 machine_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct machine	*m = w->data;
+	char		 err[512];
 
 	(void)loop;
 	(void)revents;
-	if (m->state == MS_STARTING)
-		machine_fail(m, "not ready after %.0fs", SMSUP_START_TIMEOUT);
-	else if (m->state == MS_STOPPING && m->worker != NULL) {
-		log_warnx("%s: not stopped after %.0fs: killing pid %ld",
-		    m->name, SMSUP_STOP_TIMEOUT, (long)m->worker->pid);
-		kill(m->worker->pid, SIGKILL);
+	switch (m->state) {
+	case MS_STARTING:
+		if (m->worker != NULL) {
+			log_warnx("%s: not ready after %.0fs: killing pid %ld",
+			    m->name, SMSUP_START_TIMEOUT,
+			    (long)m->worker->pid);
+			child_kill(m->worker);
+		}
+		m->worker = NULL;
+		recover_crashed(m, NULL, "was not ready in time");
+		break;
+	case MS_RESTARTING:
+		if (machine_spawn(m, err, sizeof err) == -1)
+			machine_fail(m, "cannot restart: %s", err);
+		break;
+	case MS_STOPPING:
+		if (m->worker != NULL) {
+			log_warnx("%s: not stopped after %.0fs: killing pid %ld",
+			    m->name, SMSUP_STOP_TIMEOUT, (long)m->worker->pid);
+			kill(m->worker->pid, SIGKILL);
+		}
+		break;
+	default:
+		break;
 	}
 }
 
@@ -498,7 +639,7 @@ machine_stop(struct machine *m, struct client *c, uint64_t id, char *err,
 			machine_wait(m, c, id);
 		return 0;
 	}
-	if (m->state != MS_RUNNING) {
+	if (m->state != MS_RUNNING || !m->ready) {
 		log_info("%s: removed (%s)", m->name, machine_state_name(m));
 		machine_remove(m);
 		return 1;
@@ -506,12 +647,57 @@ machine_stop(struct machine *m, struct client *c, uint64_t id, char *err,
 	m->state = MS_STOPPING;
 	if (c != NULL)
 		machine_wait(m, c, id);
+	/* A final snapshot, after the inputs it has, so none is replayed. */
+	if (m->store != NULL) {
+		struct buf	*w = peer_wbuf(m->worker->peer);
+		size_t		 at = frame_begin(w, FRAME_S_SERIALIZE, 0, 0);
+
+		msg_put_u64(w, m->opts.image_max);
+		frame_end(w, at);
+	}
 	peer_send(m->worker->peer, FRAME_S_STOP, 0, NULL, 0);
 	ev_timer_stop(EV_DEFAULT, &m->timer);
 	ev_timer_set(&m->timer, SMSUP_STOP_TIMEOUT, 0.);
 	ev_timer_start(EV_DEFAULT, &m->timer);
 	log_info("%s: stopping", m->name);
 	return 0;
+}
+
+/*
+ * A send to a machine of durability `always` is acknowledged only once its
+ * journal record is on disk: hold the acknowledgement until then. Returns
+ * 0 if held, -1 if the caller should acknowledge now.
+ */
+int
+machine_ack_durable(struct machine *m, struct client *c, uint64_t id)
+{
+	struct pending	 w = { c, id, 0 };
+
+	if (m->store == NULL || m->opts.durability != DURABILITY_ALWAYS ||
+	    queue_push(&m->durable, &w) == -1)
+		return -1;
+	server_client_ref(c);
+	return 0;
+}
+
+/*
+ * End of a loop iteration: write the journal's new records (and in
+ * `always`, sync them), then send the acknowledgements that waited.
+ */
+void
+machine_persist(struct machine *m)
+{
+	struct pending	*w;
+
+	if (m->store == NULL)
+		return;
+	if (store_flush(m->store) == 0 && store_degraded(m->store)[0] == '\0')
+		return;
+	while ((w = queue_head(&m->durable)) != NULL) {
+		server_client_reply(w->client, FRAME_R_ACCEPTED, w->id, NULL, 0);
+		server_client_unref(w->client);
+		queue_pop(&m->durable);
+	}
 }
 
 /* One row of `smsup status`, as client.c and cmd-status.c read it. */
@@ -535,4 +721,8 @@ machine_status_row(struct machine *m, struct buf *b)
 	msg_put_str(b, m->why);
 	msg_put_str(b, upgrade_report_last(m) ? upgrade_report_last(m)->text :
 	    "");
+	msg_put_u64(b, m->restarts);
+	msg_put_str(b, m->last_crash);
+	msg_put_str(b, m->store != NULL ? store_degraded(m->store) : "");
+	msg_put_str(b, opts_durability_name(m->opts.durability));
 }

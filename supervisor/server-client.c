@@ -190,7 +190,7 @@ server_client_input(struct client *c, const struct frame *f)
 	if (machine_input(m, call ? c : NULL, f->id, in, len, err,
 	    sizeof err) == -1)
 		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
-	else if (!call)
+	else if (!call && machine_ack_durable(m, c, f->id) == -1)
 		server_client_reply(c, FRAME_R_ACCEPTED, f->id, NULL, 0);
 	return 0;
 }
@@ -248,28 +248,6 @@ server_client_status(struct client *c, const struct frame *f)
 	return 0;
 }
 
-/* Machine options in a RUN request; sentinels keep the defaults. */
-static int
-server_client_opts(struct msg_reader *r, struct machine_opts *o)
-{
-	uint32_t	 timeout_ms, probation_ms;
-	uint64_t	 image_max;
-
-	machine_default_opts(o);
-	msg_get_u32(r, &timeout_ms);
-	msg_get_u32(r, &probation_ms);
-	msg_get_u64(r, &image_max);
-	if (r->err || image_max > FRAME_IMAGE_MAX_DEFAULT - 4096)
-		return -1;
-	if (timeout_ms != 0)
-		o->upgrade_timeout = timeout_ms / 1000.;
-	if (probation_ms != UINT32_MAX)
-		o->probation = probation_ms / 1000.;
-	if (image_max != 0)
-		o->image_max = image_max;
-	return 0;
-}
-
 static int
 server_client_run(struct client *c, const struct frame *f)
 {
@@ -282,7 +260,7 @@ server_client_run(struct client *c, const struct frame *f)
 	msg_init(&r, f->payload, f->len);
 	msg_get_str(&r, name, sizeof name);
 	msg_get_str(&r, path, sizeof path);
-	if (server_client_opts(&r, &opts) == -1 || msg_end(&r) == -1 ||
+	if (opts_decode(&r, &opts) == -1 || msg_end(&r) == -1 ||
 	    !image_name_valid(name) || path[0] != '/')
 		return -1;
 	if (server_shutting_down) {
@@ -308,9 +286,10 @@ server_client_run(struct client *c, const struct frame *f)
 	case MS_RUNNING:
 		server_client_replyf(c, FRAME_R_OK, f->id, "%s: already "
 		    "running version %s (pid %ld)", name, m->version,
-		    (long)m->worker->pid);
+		    m->worker ? (long)m->worker->pid : 0L);
 		break;
 	case MS_STARTING:
+	case MS_RESTARTING:
 		machine_wait(m, c, f->id);
 		break;
 	case MS_STOPPING:
@@ -318,7 +297,14 @@ server_client_run(struct client *c, const struct frame *f)
 		    name);
 		break;
 	case MS_FAILED:
+		if (opts.fresh) {
+			server_client_replyf(c, FRAME_R_ERROR, f->id, "%s: stop "
+			    "it first (smsup stop %s) to start afresh", name,
+			    name);
+			break;
+		}
 		free(m->path);
+		opts.durability = m->opts.durability;	/* its store stays */
 		m->opts = opts;
 		if ((m->path = strdup(path)) == NULL ||
 		    machine_restart(m, err, sizeof err) == -1) {

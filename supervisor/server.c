@@ -28,6 +28,7 @@ static char		 server_path[PATH_MAX];
 static ev_io		 server_accept_io;
 static ev_signal	 server_sig[3];
 static ev_timer		 server_shutdown_timer;
+static ev_prepare	 server_prepare;
 
 /* Create the socket's directory (mode 0700) if it does not exist. */
 static int
@@ -215,6 +216,19 @@ server_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	server_finish();
 }
 
+/* Before the loop sleeps: what was accepted goes to the journals. */
+static void
+server_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct machine	*m;
+
+	(void)loop;
+	(void)w;
+	(void)revents;
+	TAILQ_FOREACH(m, &machines, entry)
+		machine_persist(m);
+}
+
 /*
  * Run the supervisor on the listening socket fd until shutdown, starting
  * the n machines names[i]=paths[i] first. Returns the exit status.
@@ -231,7 +245,10 @@ server_loop(int fd, int lockfd, const char *path, char **names, char **paths,
 	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot initialise the event loop");
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);	/* a file size limit is an error */
 	server_fd = fd;
+	ev_prepare_init(&server_prepare, server_prepare_cb);
+	ev_prepare_start(loop, &server_prepare);
 	snprintf(server_path, sizeof server_path, "%s", path);
 	ev_io_init(&server_accept_io, server_accept_cb, fd, EV_READ);
 	ev_io_start(loop, &server_accept_io);
@@ -239,8 +256,8 @@ server_loop(int fd, int lockfd, const char *path, char **names, char **paths,
 		ev_signal_init(&server_sig[i], server_signal_cb, sigs[i]);
 		ev_signal_start(loop, &server_sig[i]);
 	}
-	log_info("supervisor %s (pid %ld) listening on %s",
-	    SMSUP_VERSION_STRING, (long)getpid(), path);
+	log_info("supervisor %s (pid %ld) listening on %s, state in %s",
+	    SMSUP_VERSION_STRING, (long)getpid(), path, store_root_dir());
 	for (i = 0; i < n; i++)
 		if (machine_start(names[i], paths[i], opts, err, sizeof err) ==
 		    NULL)

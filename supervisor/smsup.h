@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include <getopt.h>
 #include <limits.h>
 
 #include <stdint.h>
@@ -24,6 +25,7 @@
 #define SMSUP_UPGRADE_TIMEOUT	5.0	/* seconds per upgrade phase */
 #define SMSUP_STOP_TIMEOUT	10.0	/* seconds before SIGKILL on stop */
 #define SMSUP_MAX_FROM		64	/* versions in migrates_from */
+#define SMSUP_MAX_RESTARTS	32	/* largest R of --max-restarts R/T */
 
 /* Exit statuses of the client. */
 #define EXIT_FAIL	1	/* the request failed */
@@ -37,11 +39,35 @@
 #define UPGRADE_FORCE	0x1	/* upgrade even to the same version */
 #define UPGRADE_WAIT	0x2	/* wait for a running upgrade, then go */
 
-/* Settings of one machine (smsup run options). */
+/* Settings of one machine (smsup run options, opts.c). */
+#define DURABILITY_NONE		0	/* memory only */
+#define DURABILITY_BATCH	1	/* written at once, fsync'd every few ms */
+#define DURABILITY_ALWAYS	2	/* fsync'd before it is acknowledged */
+#define RESTART_PERMANENT	0	/* always restart */
+#define RESTART_TRANSIENT	1	/* only after a crash */
+#define RESTART_TEMPORARY	2	/* never */
+
+#define OPT_TIMEOUT		0x001
+#define OPT_PROBATION		0x002
+#define OPT_IMAGE_MAX		0x004
+#define OPT_SNAP_INPUTS		0x008
+#define OPT_SNAP_MS		0x010
+#define OPT_DURABILITY		0x020
+#define OPT_RESTART		0x040
+#define OPT_MAX_RESTARTS	0x080
+#define OPT_FRESH		0x100
+
 struct machine_opts {
 	double		 upgrade_timeout;	/* seconds, per phase */
 	double		 probation;		/* seconds; 0: none */
 	uint64_t	 image_max;		/* bytes of state image */
+	uint32_t	 snap_inputs;		/* snapshot every N inputs */
+	uint32_t	 snap_ms;		/* or every T ms; 0: never */
+	int		 durability;
+	int		 restart;
+	uint32_t	 max_restarts;		/* R restarts ... */
+	double		 restart_window;	/* ... in T seconds */
+	int		 fresh;			/* forget the saved state */
 };
 
 /* One upgrade, as `smsup history` shows it. */
@@ -132,6 +158,7 @@ enum machine_state {
 	MS_STARTING,	/* worker spawned, not ready */
 	MS_RUNNING,	/* serving (an upgrade may be spawning its successor) */
 	MS_STOPPING,	/* finishing its inputs before exit */
+	MS_RESTARTING,	/* crashed: a new worker starts after a backoff */
 	MS_FAILED,	/* no worker; callers get errors */
 };
 
@@ -154,6 +181,7 @@ struct machine {
 	uint64_t		 next_seq;
 
 	struct pqueue		 waiters;	/* run/stop requests */
+	struct pqueue		 durable;	/* sends acked once on disk */
 	ev_timer		 timer;		/* start and stop timeouts */
 
 	char			 version[SMSUP_VERSION_MAX + 1];
@@ -165,6 +193,17 @@ struct machine {
 	uint64_t		 last_pause;	/* ns; 0 with no upgrade */
 	uint64_t		 since;		/* worker start, monotonic ns */
 	uint64_t		 discard;	/* replayed: answers to drop */
+	uint64_t		 applied_seq;	/* last input answered */
+
+	/* Its way back (recover.c): snapshot + the inputs since. */
+	struct buf		 snapshot;	/* state image; empty: init */
+	uint64_t		 snap_seq;	/* last input in the snapshot */
+	struct buf		 journal;	/* INPUT frames after it */
+	struct store		*store;		/* on disk; NULL: memory */
+	unsigned		 restarts;
+	uint64_t		 rtimes[SMSUP_MAX_RESTARTS];
+	unsigned		 nrestarts;	/* in this budget */
+	char			 last_crash[512];
 
 	struct machine_opts	 opts;
 	struct upgrade_record	 hist[SMSUP_HISTORY];
@@ -176,7 +215,6 @@ extern struct machines	 machines;
 struct machine	*machine_find(const char *);
 struct machine	*machine_start(const char *, const char *,
 		    const struct machine_opts *, char *, size_t);
-void		 machine_default_opts(struct machine_opts *);
 int		 machine_restart(struct machine *, char *, size_t);
 int		 machine_input(struct machine *, struct client *, uint64_t,
 		    const void *, size_t, char *, size_t);
@@ -189,7 +227,51 @@ void		 machine_worker_frame(struct child *, const struct frame *);
 void		 machine_worker_gone(struct child *, const char *);
 const char	*machine_state_name(const struct machine *);
 void		 machine_status_row(struct machine *, struct buf *);
+void		 machine_schedule_restart(struct machine *, double);
+void		 machine_persist(struct machine *);
+int		 machine_ack_durable(struct machine *, struct client *,
+		    uint64_t);
+void		 machine_fail(struct machine *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* recover.c: snapshot + journal = state; restarts after crashes. */
+int		 recover_journal_add(struct machine *, const uint8_t *, size_t);
+void		 recover_strike(struct machine *, uint64_t, uint64_t);
+void		 recover_snapshot(struct machine *, uint64_t, const uint8_t *,
+		    size_t);
+int		 recover_start(struct machine *, struct child *, char *, size_t);
+void		 recover_replay(struct machine *);
+void		 recover_crashed(struct machine *, struct child *, const char *);
+
+/* store.c: the state directory. */
+struct store;
+int		 store_root_path(const char *, char *, size_t);
+int		 store_lock(const char *, char *, size_t);
+const char	*store_root_dir(void);
+struct store	*store_open(const char *, int, char *, size_t);
+void		 store_close(struct store *);
+int		 store_aside(const char *, char *, size_t);
+int		 store_load(struct store *, struct buf *, uint64_t *,
+		    struct buf *, uint64_t *, char *, size_t);
+void		 store_append(struct store *, const uint8_t *, size_t);
+int		 store_flush(struct store *);
+void		 store_snapshot(struct store *, uint64_t, const void *, size_t,
+		    const struct buf *);
+void		 store_rewrite(struct store *, const struct buf *);
+const char	*store_degraded(const struct store *);
 int		 machine_count(void);
+
+/* opts.c */
+struct msg_reader;
+extern const struct option opts_long[];
+void		 opts_default(struct machine_opts *);
+int		 opts_parse(int, const char *, struct machine_opts *, uint32_t *,
+		    char *, size_t);
+const char	*opts_name(int);
+const char	*opts_durability_name(int);
+void		 opts_encode(struct buf *, const struct machine_opts *,
+		    uint32_t);
+int		 opts_decode(struct msg_reader *, struct machine_opts *);
 
 /* upgrade.c: replacing machines' workers without losing an input. */
 struct upgrade_spec {

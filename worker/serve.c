@@ -4,11 +4,13 @@
  * order, write every answer of the batch with one write.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -23,6 +25,14 @@ struct serve {
 	struct buf		 in;
 	struct buf		 out;
 	struct frame_limits	 lim;
+
+	/* Snapshots: every snap_inputs inputs or snap_ms ms, if any came. */
+	uint32_t		 snap_inputs;	/* 0: never */
+	uint32_t		 snap_ms;	/* 0: never */
+	uint64_t		 image_max;
+	uint64_t		 last_seq;	/* last input applied */
+	uint32_t		 dirty;		/* inputs since the snapshot */
+	uint64_t		 snap_at;	/* when it was taken, ms */
 };
 
 /*
@@ -199,12 +209,84 @@ serve_input(struct serve *s, const struct frame *f)
 	serve_in_step = 0;
 	in[f->len] = saved;
 
+	s->last_seq = f->id;
+	s->dirty++;
 	if (rc != 0 || o.overflow) {
 		s->out.len = at;
 		serve_text(s, FRAME_W_ERROR, f->id, state_lasterr());
 		return;
 	}
 	frame_end(&s->out, at);
+}
+
+static uint64_t
+serve_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Send a snapshot if one is due: the state after input last_seq, for the
+ * supervisor to restart from. A failure is reported on stderr and the
+ * next try waits for the next period.
+ */
+static void
+serve_snapshot(struct serve *s, int force)
+{
+	size_t	 at;
+
+	if (!s->started || s->dirty == 0)
+		return;
+	if (!force && !(s->snap_inputs != 0 && s->dirty >= s->snap_inputs) &&
+	    !(s->snap_ms != 0 && serve_now_ms() - s->snap_at >= s->snap_ms))
+		return;
+	s->dirty = 0;
+	s->snap_at = serve_now_ms();
+	at = frame_begin(&s->out, FRAME_W_SNAPSHOT, 0, s->last_seq);
+	if (at == (size_t)-1 || state_save(s->state, &s->out,
+	    (size_t)s->image_max) == -1) {
+		if (at != (size_t)-1)
+			s->out.len = at;
+		fprintf(stderr, "%s: snapshot: %s\n", smsup_machine.name,
+		    state_lasterr());
+		return;
+	}
+	frame_end(&s->out, at);
+}
+
+/* How long the next read may wait: until a snapshot is due, or forever. */
+static int
+serve_wait_ms(const struct serve *s)
+{
+	uint64_t	 now, due;
+
+	if (!s->started || s->dirty == 0 || s->snap_ms == 0)
+		return -1;
+	now = serve_now_ms();
+	due = s->snap_at + s->snap_ms;
+	return due <= now ? 0 : (int)(due - now);
+}
+
+static void
+serve_config(struct serve *s, const struct frame *f)
+{
+	struct msg_reader	 r;
+	uint32_t		 inputs, ms;
+	uint64_t		 cap;
+
+	msg_init(&r, f->payload, f->len);
+	msg_get_u32(&r, &inputs);
+	msg_get_u32(&r, &ms);
+	msg_get_u64(&r, &cap);
+	if (msg_end(&r) == -1)
+		return;
+	s->snap_inputs = inputs;
+	s->snap_ms = ms;
+	if (cap > 0 && cap < s->image_max)
+		s->image_max = cap;
 }
 
 static void
@@ -226,6 +308,7 @@ serve_start(struct serve *s, const struct frame *f)
 		return;
 	}
 	s->started = 1;
+	s->snap_at = serve_now_ms();
 	frame_put(&s->out, FRAME_W_READY, 0, NULL, 0);
 }
 
@@ -305,6 +388,9 @@ serve_frame(struct serve *s, const struct frame *f)
 	case FRAME_S_SERIALIZE:
 		serve_serialize(s, f);
 		return 0;
+	case FRAME_S_CONFIG:
+		serve_config(s, f);
+		return 0;
 	case FRAME_S_STOP:
 		return 1;
 	default:
@@ -321,13 +407,14 @@ serve_run(int fd, void *state)
 	struct serve	 s;
 	struct frame	 f;
 	ssize_t		 n;
-	int		 rc, done = 0;
+	int		 rc, wait, done = 0;
 
 	memset(&s, 0, sizeof s);
 	s.fd = fd;
 	s.state = state;
 	s.lim.max = FRAME_MAX_DEFAULT;
 	s.lim.image_max = FRAME_IMAGE_MAX_DEFAULT;
+	s.image_max = FRAME_IMAGE_MAX_DEFAULT - 4096;
 	serve_crash_hooks(&s);
 	if (serve_hello(&s) == -1)
 		return 1;
@@ -336,6 +423,17 @@ serve_run(int fd, void *state)
 		/* Room for a read and for the terminator serve_input adds. */
 		if (buf_reserve(&s.in, 65536) == -1)
 			return 1;
+		/* Idle with inputs since the snapshot: wake up when it is due. */
+		if ((wait = serve_wait_ms(&s)) >= 0) {
+			struct pollfd	 pfd = { fd, POLLIN, 0 };
+
+			if (poll(&pfd, 1, wait) == 0) {
+				serve_snapshot(&s, 1);
+				if (serve_flush(&s) == -1)
+					return 1;
+				continue;
+			}
+		}
 		n = read(fd, s.in.data + s.in.len, s.in.cap - s.in.len - 1);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -364,6 +462,7 @@ serve_run(int fd, void *state)
 		if (rc == FRAME_MORE && f.len > 0 &&
 		    buf_reserve(&s.in, FRAME_HDR_LEN + f.len + 1) == -1)
 			return 1;
+		serve_snapshot(&s, 0);
 		if (serve_flush(&s) == -1)
 			return 1;
 	}

@@ -7,6 +7,7 @@ B=$(cd "${BUILD:-build}" && pwd)
 S=$B/smsup
 T=$(mktemp -d "${TMPDIR:-/tmp}/smsup-e2e.XXXXXX")
 export SMSUP_SOCKET="$T/control.sock"
+export SMSUP_STATE_DIR="$T/state"
 export SMSUP_PATH="$T"
 SUP=
 cd "$T"

@@ -29,7 +29,11 @@ expect "$(col a 2) $(col b 2)" "3 3" "versions after a refused group"
 # migration fails; then all commit.
 "$S" upgrade a="$T/counter-v1" 2>/dev/null || true
 "$S" stop a >/dev/null
-"$S" run a="$T/counter-v1" >/dev/null
+# Its saved state is version 3, which v1 cannot take: refused, clearly.
+status_of 1 "$S" run a="$T/counter-v1"
+expect_match "$(cat "$T/err")" 'its saved state is version 3, and version 1 does not migrate from it \(it accepts: 2; start afresh with: smsup run --fresh a\)' "refused saved state"
+"$S" stop a >/dev/null
+"$S" run --fresh a="$T/counter-v1" >/dev/null
 "$S" call a incr >/dev/null
 "$S" call faulty arm fail >/dev/null
 load_start faulty 2000

@@ -1,0 +1,133 @@
+/* journal.c: encode and decode snapshot and journal files (pure functions). */
+#include <string.h>
+
+#include "crc32c.h"
+#include "frame.h"
+#include "journal.h"
+#include "msg.h"
+
+static void
+journal_header(struct buf *b, const char *magic)
+{
+	buf_add(b, magic, 8);
+	msg_put_u16(b, JOURNAL_VERSION);
+	msg_put_u16(b, 0);
+}
+
+/* 0 if p starts with a header of this magic; else why not in *why. */
+static int
+journal_check(const uint8_t *p, size_t len, const char *magic,
+    const char **why)
+{
+	if (len < JOURNAL_HDR_LEN) {
+		*why = "file too short";
+		return -1;
+	}
+	if (memcmp(p, magic, 8) != 0) {
+		*why = "bad magic";
+		return -1;
+	}
+	if (p[8] != JOURNAL_VERSION || p[9] != 0 || p[10] != 0 || p[11] != 0) {
+		*why = "unknown format version";
+		return -1;
+	}
+	return 0;
+}
+
+int
+journal_snapshot_encode(struct buf *b, uint64_t seq, const void *img,
+    size_t len)
+{
+	size_t	 start = b->len;
+
+	journal_header(b, JOURNAL_SNAP_MAGIC);
+	msg_put_u64(b, seq);
+	msg_put_u64(b, len);
+	msg_put_u32(b, crc32c(0, img, len));
+	if (buf_add(b, img, len) == -1 || b->len != start +
+	    JOURNAL_SNAP_HDR_LEN + len) {
+		b->len = start;
+		return -1;
+	}
+	return 0;
+}
+
+/* A whole snapshot file: its seq and image, or -1 with why. */
+int
+journal_snapshot_decode(const uint8_t *p, size_t len, uint64_t *seq,
+    const uint8_t **img, size_t *imglen, const char **why)
+{
+	struct msg_reader	 r;
+	const uint8_t		*hdr;
+	uint64_t		 n;
+	uint32_t		 crc;
+
+	if (journal_check(p, len, JOURNAL_SNAP_MAGIC, why) == -1)
+		return -1;
+	msg_init(&r, p, len);
+	msg_get_raw(&r, &hdr, JOURNAL_HDR_LEN);
+	msg_get_u64(&r, seq);
+	msg_get_u64(&r, &n);
+	msg_get_u32(&r, &crc);
+	if (r.err || n != len - r.off) {
+		*why = "snapshot truncated or with trailing bytes";
+		return -1;
+	}
+	*img = p + r.off;
+	*imglen = (size_t)n;
+	if (crc32c(0, *img, *imglen) != crc) {
+		*why = "snapshot checksum mismatch";
+		return -1;
+	}
+	return 0;
+}
+
+void
+journal_log_header(struct buf *b)
+{
+	journal_header(b, JOURNAL_LOG_MAGIC);
+}
+
+int
+journal_log_check_header(const uint8_t *p, size_t len, const char **why)
+{
+	return journal_check(p, len, JOURNAL_LOG_MAGIC, why);
+}
+
+/* Append the record of one INPUT frame (header and payload). */
+int
+journal_record_add(struct buf *b, const uint8_t *frame, size_t len)
+{
+	size_t	 start = b->len;
+
+	if (msg_put_u32(b, crc32c(0, frame, len)) == -1 ||
+	    buf_add(b, frame, len) == -1) {
+		b->len = start;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The record at the start of p: its length (CRC included), with the
+ * input's seq and frame. 0 if there is none: the end, or a torn or
+ * corrupt record.
+ */
+size_t
+journal_record_next(const uint8_t *p, size_t len, uint64_t *seq,
+    const uint8_t **frame, size_t *framelen)
+{
+	static const struct frame_limits lim = { FRAME_MAX_DEFAULT,
+	    FRAME_MAX_DEFAULT };
+	struct frame	 f;
+
+	if (len < 4 || frame_parse(p + 4, len - 4, &lim, &f) != FRAME_OK ||
+	    f.type != FRAME_S_INPUT)
+		return 0;
+	if (crc32c(0, p + 4, FRAME_HDR_LEN + f.len) != msg_le32(p))
+		return 0;
+	*seq = f.id;
+	*frame = p + 4;
+	*framelen = FRAME_HDR_LEN + f.len;
+	return 4 + *framelen;
+}

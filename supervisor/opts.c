@@ -1,0 +1,211 @@
+/*
+ * opts.c: the settings of a machine: their defaults, the `smsup run`
+ * options that set them, and their encoding in a RUN request (only the
+ * settings given travel; the supervisor fills in the rest).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "smsup.h"
+
+void
+opts_default(struct machine_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->upgrade_timeout = SMSUP_UPGRADE_TIMEOUT;
+	o->probation = 0;
+	o->image_max = FRAME_IMAGE_MAX_DEFAULT - 4096;
+	o->snap_inputs = 10000;
+	o->snap_ms = 1000;
+	o->durability = DURABILITY_BATCH;
+	o->restart = RESTART_PERMANENT;
+	o->max_restarts = 5;
+	o->restart_window = 10;
+}
+
+static const char *opts_durability[] = { "none", "batch", "always" };
+static const char *opts_restart[] = { "permanent", "transient", "temporary" };
+
+const char *
+opts_durability_name(int d)
+{
+	return opts_durability[d];
+}
+
+static int
+opts_word(const char *s, const char **words, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s, words[i]) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Take one `smsup run` option (its getopt_long code, see opts_long) into
+ * o, marking it in *set. 0, or -1 with err set.
+ */
+int
+opts_parse(int ch, const char *arg, struct machine_opts *o, uint32_t *set,
+    char *err, size_t len)
+{
+	double		 d;
+	char		*end;
+	unsigned long	 n;
+
+	switch (ch) {
+	case 'T':
+		if (units_parse_seconds(arg, 3600, &o->upgrade_timeout) == -1)
+			goto bad;
+		*set |= OPT_TIMEOUT;
+		return 0;
+	case 'P':
+		if (strcmp(arg, "0") == 0)
+			o->probation = 0;
+		else if (units_parse_seconds(arg, 3600, &o->probation) == -1)
+			goto bad;
+		*set |= OPT_PROBATION;
+		return 0;
+	case 'M':
+		if (units_parse_size(arg, &o->image_max) == -1 ||
+		    o->image_max > FRAME_IMAGE_MAX_DEFAULT - 4096)
+			goto bad;
+		*set |= OPT_IMAGE_MAX;
+		return 0;
+	case 'N':
+		n = strtoul(arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || *end != '\0' || n > 100000000)
+			goto bad;
+		o->snap_inputs = (uint32_t)n;
+		*set |= OPT_SNAP_INPUTS;
+		return 0;
+	case 'I':
+		if (strcmp(arg, "0") == 0)
+			d = 0;
+		else if (units_parse_seconds(arg, 86400, &d) == -1)
+			goto bad;
+		o->snap_ms = (uint32_t)(d * 1000);
+		*set |= OPT_SNAP_MS;
+		return 0;
+	case 'D':
+		if ((o->durability = opts_word(arg, opts_durability, 3)) == -1)
+			goto bad;
+		*set |= OPT_DURABILITY;
+		return 0;
+	case 'R':
+		if ((o->restart = opts_word(arg, opts_restart, 3)) == -1)
+			goto bad;
+		*set |= OPT_RESTART;
+		return 0;
+	case 'X':
+		/* R/T: at most R restarts in T seconds. */
+		n = strtoul(arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || *end != '/' || n > 1000 ||
+		    units_parse_seconds(end + 1, 86400, &d) == -1)
+			goto bad;
+		o->max_restarts = (uint32_t)n;
+		o->restart_window = d;
+		*set |= OPT_MAX_RESTARTS;
+		return 0;
+	case 'F':
+		o->fresh = 1;
+		*set |= OPT_FRESH;
+		return 0;
+	}
+	snprintf(err, len, "unknown option");
+	return -1;
+bad:
+	snprintf(err, len, "bad value '%s' for --%s", arg, opts_name(ch));
+	return -1;
+}
+
+const struct option opts_long[] = {
+	{ "upgrade-timeout", required_argument, NULL, 'T' },
+	{ "probation", required_argument, NULL, 'P' },
+	{ "max-image", required_argument, NULL, 'M' },
+	{ "snapshot-inputs", required_argument, NULL, 'N' },
+	{ "snapshot-interval", required_argument, NULL, 'I' },
+	{ "durability", required_argument, NULL, 'D' },
+	{ "restart", required_argument, NULL, 'R' },
+	{ "max-restarts", required_argument, NULL, 'X' },
+	{ "fresh", no_argument, NULL, 'F' },
+	{ "state-dir", required_argument, NULL, 'S' },
+	{ NULL, 0, NULL, 0 }
+};
+
+const char *
+opts_name(int ch)
+{
+	const struct option	*o;
+
+	for (o = opts_long; o->name != NULL; o++)
+		if (o->val == ch)
+			return o->name;
+	return "?";
+}
+
+/* The settings given, for a RUN request. */
+void
+opts_encode(struct buf *b, const struct machine_opts *o, uint32_t set)
+{
+	msg_put_u32(b, set);
+	msg_put_u32(b, (uint32_t)(o->upgrade_timeout * 1000));
+	msg_put_u32(b, (uint32_t)(o->probation * 1000));
+	msg_put_u64(b, o->image_max);
+	msg_put_u32(b, o->snap_inputs);
+	msg_put_u32(b, o->snap_ms);
+	msg_put_u32(b, (uint32_t)o->durability);
+	msg_put_u32(b, (uint32_t)o->restart);
+	msg_put_u32(b, o->max_restarts);
+	msg_put_u32(b, (uint32_t)(o->restart_window * 1000));
+}
+
+/* Read them back over the defaults; -1 if malformed or out of range. */
+int
+opts_decode(struct msg_reader *r, struct machine_opts *o)
+{
+	struct machine_opts	 in;
+	uint32_t		 set, t, p, dur, rs, win;
+
+	opts_default(o);
+	memset(&in, 0, sizeof in);
+	msg_get_u32(r, &set);
+	msg_get_u32(r, &t);
+	msg_get_u32(r, &p);
+	msg_get_u64(r, &in.image_max);
+	msg_get_u32(r, &in.snap_inputs);
+	msg_get_u32(r, &in.snap_ms);
+	msg_get_u32(r, &dur);
+	msg_get_u32(r, &rs);
+	msg_get_u32(r, &in.max_restarts);
+	msg_get_u32(r, &win);
+	if (r->err || dur > 2 || rs > 2 || t > 3600000 || p > 3600000 ||
+	    in.image_max > FRAME_IMAGE_MAX_DEFAULT - 4096 ||
+	    in.max_restarts > 1000 || win > 86400000)
+		return -1;
+	if (set & OPT_TIMEOUT && t > 0)
+		o->upgrade_timeout = t / 1000.;
+	if (set & OPT_PROBATION)
+		o->probation = p / 1000.;
+	if (set & OPT_IMAGE_MAX && in.image_max > 0)
+		o->image_max = in.image_max;
+	if (set & OPT_SNAP_INPUTS)
+		o->snap_inputs = in.snap_inputs;
+	if (set & OPT_SNAP_MS)
+		o->snap_ms = in.snap_ms;
+	if (set & OPT_DURABILITY)
+		o->durability = (int)dur;
+	if (set & OPT_RESTART)
+		o->restart = (int)rs;
+	if (set & OPT_MAX_RESTARTS && win > 0) {
+		o->max_restarts = in.max_restarts;
+		o->restart_window = win / 1000.;
+	}
+	o->fresh = (set & OPT_FRESH) != 0;
+	return 0;
+}
