@@ -50,6 +50,7 @@ enum frame_type {
 	FRAME_C_STOP,		/* name: R_OK once the worker has exited */
 	FRAME_C_SHUTDOWN,	/* R_OK, then the supervisor exits */
 	FRAME_C_HISTORY,	/* name: R_HISTORY */
+	FRAME_C_RESTART,	/* name: R_OK once ready again */
 
 	/* supervisor -> client */
 	FRAME_R_OK = 0x60,	/* text */

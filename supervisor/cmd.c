@@ -12,6 +12,7 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_upgrade_entry,
 	&cmd_history_entry,
 	&cmd_stop_entry,
+	&cmd_restart_entry,
 	&cmd_shutdown_entry,
 	NULL,
 };

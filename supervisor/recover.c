@@ -281,7 +281,7 @@ recover_crashed(struct machine *m, struct child *c, const char *why)
 	m->ready = 0;
 	m->discard = 0;
 	clean = c != NULL && WIFEXITED(c->status) &&
-	    WEXITSTATUS(c->status) == 0 && crash_seq == 0;
+	    WEXITSTATUS(c->status) == 0;
 	snprintf(m->last_crash, sizeof m->last_crash, "worker (pid %ld) %s",
 	    (long)pid, why);
 

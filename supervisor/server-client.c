@@ -353,6 +353,28 @@ server_client_upgrade(struct client *c, const struct frame *f)
 	return rc;
 }
 
+/* RESTART: a failed machine starts again from its saved state. */
+static int
+server_client_restart(struct client *c, const struct frame *f)
+{
+	struct msg_reader	 r;
+	struct machine		*m;
+	char			 name[SMSUP_NAME_MAX + 1], err[512];
+
+	msg_init(&r, f->payload, f->len);
+	msg_get_str(&r, name, sizeof name);
+	if (msg_end(&r) == -1)
+		return -1;
+	if ((m = server_client_machine(c, f->id, name)) == NULL)
+		return 0;
+	if (machine_restart(m, err, sizeof err) == -1)
+		server_client_replyf(c, FRAME_R_ERROR, f->id, "%s (only a "
+		    "failed machine restarts)", err);
+	else
+		machine_wait(m, c, f->id);
+	return 0;
+}
+
 static int
 server_client_history(struct client *c, const struct frame *f)
 {
@@ -423,6 +445,9 @@ server_client_dispatch(struct peer *p, const struct frame *f, void *arg)
 		break;
 	case FRAME_C_HISTORY:
 		rc = server_client_history(c, f);
+		break;
+	case FRAME_C_RESTART:
+		rc = server_client_restart(c, f);
 		break;
 	case FRAME_C_SHUTDOWN:
 		server_client_replyf(c, FRAME_R_OK, f->id, "shutting down");

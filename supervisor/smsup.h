@@ -361,7 +361,8 @@ struct cmd_entry {
 extern const struct cmd_entry	 cmd_run_entry, cmd_call_entry,
 				 cmd_send_entry, cmd_status_entry,
 				 cmd_upgrade_entry, cmd_stop_entry,
-				 cmd_shutdown_entry, cmd_history_entry;
+				 cmd_shutdown_entry, cmd_history_entry,
+				 cmd_restart_entry;
 const struct cmd_entry	*cmd_find(const char *);
 void			 cmd_usage_all(FILE *);
 int			 cmd_usage(const struct cmd_entry *);

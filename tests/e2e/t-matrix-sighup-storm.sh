@@ -32,7 +32,10 @@ done
 expect "$(col orderly 2)" 2 "version after the storm"
 expect "$(col orderly 8)" 1 "upgrades after the storm"
 grep -q 'another one will follow it' "$T/log" || fail "no coalescing logged"
-expect "$(grep -c 'starting the upgrade requested meanwhile' "$T/log")" 1 "follow-ups"
+# At least one follow-up (more if the storm outlasted the hang: those
+# find the version already there).
+[ "$(grep -c 'starting the upgrade requested meanwhile' "$T/log")" -ge 1 ] ||
+	fail "no follow-up upgrade"
 
 # Two explicit upgrades at once: the second is told; with -w it waits.
 "$S" call orderly arm hang >/dev/null

@@ -1,6 +1,7 @@
 /*
  * faulty.c: a counter that misbehaves on request, for tests. `incr`,
- * `count`, and `arm none|fail|crash|hang|exit|crashlater|savecrash`
+ * `count`, `boom` (aborts: it crashes on this very input), `exit` (exits
+ * cleanly), and `arm none|fail|crash|hang|exit|crashlater|savecrash`
  * (fault.h): the fault is kept in the state, so it travels in the image to
  * the next version. Built as faulty-v1 (migrates from 2), faulty-v2 (from
  * 1) and faulty-v3 (from 2 only).
@@ -40,6 +41,10 @@ faulty_step(void *state, const char *in, size_t len, struct smsup_output *out)
 	}
 	if (smsup_input_is(in, len, "count"))
 		return smsup_reply(out, "%" PRId32, f->n);
+	if (smsup_input_is(in, len, "boom"))
+		abort();
+	if (smsup_input_is(in, len, "exit"))
+		exit(0);
 	if ((fault = fault_parse(in, len)) >= 0) {
 		f->fault = fault;
 		return smsup_reply(out, "ok");
