@@ -16,7 +16,7 @@ CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	   -Wno-format-truncation -Iserialize -Iinclude -MMD -MP
 # (snprintf truncating a human-readable message is intended: that is why
 # it is snprintf.)
-LDLIBS_SUP	= -lev
+LDLIBS_SUP	= -lev -pthread
 LDLIBS_WORKER	= -ltpl
 JOBS	?= 2
 V	?= 0
@@ -99,7 +99,7 @@ $(O)/tests/unit/wrk-%: tests/unit/wrk-%.c $(WRK_LIB_OBJ) $(SER_OBJ)
 $(O)/tests/unit/sup-%: tests/unit/sup-%.c $(SUP_LIB) $(SER_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
-	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lcriterion -lev
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lcriterion -lev -pthread
 
 deps:
 	@sh tools/deps.sh
@@ -126,6 +126,12 @@ soak: deps
 	@BUILD=$(O) SOAK_INPUTS=$(SOAK_INPUTS) SOAK_UPGRADES=$(SOAK_UPGRADES) \
 	    sh tests/soak/soak.sh
 
+# Until the harness of the performance issue: what snapshots and each
+# durability level cost, as ratios to a baseline of the same run.
+bench: deps
+	$(MAKE) all
+	@sh bench/durability.sh $(O)
+
 demo: deps
 	$(MAKE) all
 	@sh examples/demo.sh $(O)
@@ -138,7 +144,7 @@ lint: deps
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps unit e2e check soak demo lint clean
+.PHONY: all deps unit e2e check soak bench demo lint clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -32,4 +32,20 @@ buf_head(const struct buf *b)
 	return b->data + b->off;
 }
 
+/*
+ * A position to come back to (buf_truncate), counted from the head: it
+ * holds if the buffer compacts itself in between.
+ */
+static inline size_t
+buf_mark(const struct buf *b)
+{
+	return b->len - b->off;
+}
+
+static inline void
+buf_truncate(struct buf *b, size_t mark)
+{
+	b->len = b->off + mark;
+}
+
 #endif

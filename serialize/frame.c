@@ -41,7 +41,9 @@ frame_parse(const uint8_t *p, size_t avail, const struct frame_limits *lim,
 /*
  * Start a frame in b: write its header with a zero length and return its
  * offset for frame_end, which fills in the length once the payload is
- * appended. Returns (size_t)-1 on allocation failure.
+ * appended (or frame_abort, which takes the frame back). The offset is
+ * from the buffer's head, so it holds if the buffer compacts itself
+ * meanwhile. Returns (size_t)-1 on allocation failure.
  */
 size_t
 frame_begin(struct buf *b, uint8_t type, uint16_t flags, uint64_t id)
@@ -51,7 +53,7 @@ frame_begin(struct buf *b, uint8_t type, uint16_t flags, uint64_t id)
 
 	if ((h = buf_extend(b, FRAME_HDR_LEN)) == NULL)
 		return (size_t)-1;
-	at = (size_t)(h - b->data);
+	at = (size_t)(h - buf_head(b));
 	msg_setle32(h, 0);
 	h[4] = SMSUP_PROTOCOL_VERSION;
 	h[5] = type;
@@ -68,11 +70,19 @@ frame_end(struct buf *b, size_t at)
 
 	if (at == (size_t)-1)
 		return -1;
-	n = b->len - at - FRAME_HDR_LEN;
+	n = buf_used(b) - at - FRAME_HDR_LEN;
 	if (n > UINT32_MAX)
 		return -1;
-	msg_setle32(b->data + at, (uint32_t)n);
+	msg_setle32(buf_head(b) + at, (uint32_t)n);
 	return 0;
+}
+
+/* Take back a frame begun at at, and all that was added after it. */
+void
+frame_abort(struct buf *b, size_t at)
+{
+	if (at != (size_t)-1)
+		buf_truncate(b, at);
 }
 
 /* Append a whole frame with a raw payload. */
@@ -84,7 +94,7 @@ frame_put(struct buf *b, uint8_t type, uint64_t id, const void *p, size_t n)
 	if ((at = frame_begin(b, type, 0, id)) == (size_t)-1)
 		return -1;
 	if (buf_add(b, p, n) == -1) {
-		b->len = at;
+		frame_abort(b, at);
 		return -1;
 	}
 	return frame_end(b, at);

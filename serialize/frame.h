@@ -86,6 +86,7 @@ int		 frame_parse(const uint8_t *, size_t, const struct frame_limits *,
 		     struct frame *);
 size_t		 frame_begin(struct buf *, uint8_t, uint16_t, uint64_t);
 int		 frame_end(struct buf *, size_t);
+void		 frame_abort(struct buf *, size_t);
 int		 frame_put(struct buf *, uint8_t, uint64_t, const void *,
 		     size_t);
 const char	*frame_strerror(int);

@@ -63,7 +63,7 @@ int
 image_encode_header(struct buf *b, const char *name, const char *version,
     const char *format, size_t tpl_len)
 {
-	size_t	 start = b->len;
+	size_t	 start = buf_mark(b);
 
 	if (!image_name_valid(name) || !image_version_valid(version) ||
 	    !image_format_valid(format))
@@ -75,7 +75,7 @@ image_encode_header(struct buf *b, const char *name, const char *version,
 	    msg_put_str(b, version) == -1 ||
 	    msg_put_str(b, format) == -1 ||
 	    msg_put_u64(b, tpl_len) == -1) {
-		b->len = start;
+		buf_truncate(b, start);
 		return -1;
 	}
 	return 0;
@@ -85,12 +85,12 @@ int
 image_encode(struct buf *b, const char *name, const char *version,
     const char *format, const void *tpl, size_t tpl_len)
 {
-	size_t	 start = b->len;
+	size_t	 start = buf_mark(b);
 
 	if (image_encode_header(b, name, version, format, tpl_len) == -1)
 		return -1;
 	if (buf_add(b, tpl, tpl_len) == -1) {
-		b->len = start;
+		buf_truncate(b, start);
 		return -1;
 	}
 	return 0;

@@ -38,15 +38,15 @@ int
 journal_snapshot_encode(struct buf *b, uint64_t seq, const void *img,
     size_t len)
 {
-	size_t	 start = b->len;
+	size_t	 start = buf_mark(b);
 
 	journal_header(b, JOURNAL_SNAP_MAGIC);
 	msg_put_u64(b, seq);
 	msg_put_u64(b, len);
 	msg_put_u32(b, crc32c(0, img, len));
-	if (buf_add(b, img, len) == -1 || b->len != start +
+	if (buf_add(b, img, len) == -1 || buf_mark(b) != start +
 	    JOURNAL_SNAP_HDR_LEN + len) {
-		b->len = start;
+		buf_truncate(b, start);
 		return -1;
 	}
 	return 0;
@@ -98,11 +98,11 @@ journal_log_check_header(const uint8_t *p, size_t len, const char **why)
 int
 journal_record_add(struct buf *b, const uint8_t *frame, size_t len)
 {
-	size_t	 start = b->len;
+	size_t	 start = buf_mark(b);
 
 	if (msg_put_u32(b, crc32c(0, frame, len)) == -1 ||
 	    buf_add(b, frame, len) == -1) {
-		b->len = start;
+		buf_truncate(b, start);
 		return -1;
 	}
 	return 0;

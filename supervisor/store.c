@@ -17,8 +17,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +45,67 @@ struct store {
 static char	store_root[PATH_MAX];
 static int	store_lockfd = -1;
 
+/*
+ * The batch syncer: a thread that fdatasync's journals off the event
+ * loop. It is handed dup()s of their descriptors (closed when synced), so
+ * a store may close or go away meanwhile. The queue is short: a sync
+ * covers every write before it, so one more can be skipped when full.
+ */
+#define STORE_SYNC_QUEUE	64
+static pthread_mutex_t	store_sync_mtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	store_sync_cv = PTHREAD_COND_INITIALIZER;
+static int		store_sync_fds[STORE_SYNC_QUEUE];
+static int		store_sync_n;
+static int		store_sync_started;
+
 static void	store_sync_cb(struct ev_loop *, ev_timer *, int);
+
+static void *
+store_sync_thread(void *arg)
+{
+	int	 fd;
+
+	(void)arg;
+	pthread_mutex_lock(&store_sync_mtx);
+	for (;;) {
+		while (store_sync_n == 0)
+			pthread_cond_wait(&store_sync_cv, &store_sync_mtx);
+		fd = store_sync_fds[--store_sync_n];
+		pthread_mutex_unlock(&store_sync_mtx);
+		if (fdatasync(fd) == -1)
+			log_warn("journal fsync (batch)");
+		close(fd);
+		pthread_mutex_lock(&store_sync_mtx);
+	}
+	return NULL;
+}
+
+/* Have the syncer fdatasync fd soon. */
+static void
+store_sync_later(int fd)
+{
+	sigset_t	 all, old;
+	pthread_t	 t;
+	int		 dup;
+
+	pthread_mutex_lock(&store_sync_mtx);
+	if (!store_sync_started) {
+		/* The thread takes no signals: the loop handles them. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		if (pthread_create(&t, NULL, store_sync_thread, NULL) == 0) {
+			pthread_detach(t);
+			store_sync_started = 1;
+		}
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	if (store_sync_started && store_sync_n < STORE_SYNC_QUEUE &&
+	    (dup = fcntl(fd, F_DUPFD_CLOEXEC, 3)) != -1) {
+		store_sync_fds[store_sync_n++] = dup;
+		pthread_cond_signal(&store_sync_cv);
+	}
+	pthread_mutex_unlock(&store_sync_mtx);
+}
 
 /* The state directory: -S-like option, $SMSUP_STATE_DIR, XDG, home. */
 int
@@ -496,8 +558,7 @@ store_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (s->jfd != -1 && s->unsynced) {
-		if (fdatasync(s->jfd) == -1)
-			store_degrade(s, "journal fsync");
+		store_sync_later(s->jfd);
 		s->unsynced = 0;
 	}
 }

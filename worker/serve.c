@@ -75,9 +75,9 @@ serve_crash_report(const char *what, int num)
 	if (s == NULL || !serve_in_step)
 		return;
 	serve_in_step = 0;
-	if (serve_step_at > s->out.off)
-		serve_write_all(s->fd, s->out.data + s->out.off,
-		    serve_step_at - s->out.off);
+	/* The frames before the current output (offset from the head). */
+	if (serve_step_at > 0)
+		serve_write_all(s->fd, buf_head(&s->out), serve_step_at);
 	for (i = 0; what[i] != '\0' && n < 32; i++)
 		t[n++] = what[i];
 	if (num >= 0) {
@@ -212,7 +212,7 @@ serve_input(struct serve *s, const struct frame *f)
 	s->last_seq = f->id;
 	s->dirty++;
 	if (rc != 0 || o.overflow) {
-		s->out.len = at;
+		frame_abort(&s->out, at);
 		serve_text(s, FRAME_W_ERROR, f->id, state_lasterr());
 		return;
 	}
@@ -248,8 +248,7 @@ serve_snapshot(struct serve *s, int force)
 	at = frame_begin(&s->out, FRAME_W_SNAPSHOT, 0, s->last_seq);
 	if (at == (size_t)-1 || state_save(s->state, &s->out,
 	    (size_t)s->image_max) == -1) {
-		if (at != (size_t)-1)
-			s->out.len = at;
+		frame_abort(&s->out, at);
 		fprintf(stderr, "%s: snapshot: %s\n", smsup_machine.name,
 		    state_lasterr());
 		return;
@@ -328,8 +327,7 @@ serve_serialize(struct serve *s, const struct frame *f)
 	}
 	at = frame_begin(&s->out, FRAME_W_IMAGE, 0, 0);
 	if (at == (size_t)-1 || state_save(s->state, &s->out, max) == -1) {
-		if (at != (size_t)-1)
-			s->out.len = at;
+		frame_abort(&s->out, at);
 		serve_text(s, FRAME_W_FAIL, 0, state_lasterr());
 		return;
 	}

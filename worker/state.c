@@ -260,7 +260,7 @@ state_save(void *state, struct buf *b, size_t max)
 {
 	const struct smsup_machine	*m = &smsup_machine;
 	tpl_node			*tn;
-	size_t				 sz, start = b->len;
+	size_t				 sz, start = buf_mark(b);
 	void				*dst;
 	char				*fmt;
 
@@ -287,12 +287,12 @@ state_save(void *state, struct buf *b, size_t max)
 	if (image_encode_header(b, m->name, m->version, m->format, sz) == -1 ||
 	    (dst = buf_extend(b, sz)) == NULL) {
 		tpl_free(tn);
-		b->len = start;
+		buf_truncate(b, start);
 		return smsup_error("out of memory for a %zu byte image", sz);
 	}
 	if (tpl_dump(tn, TPL_MEM | TPL_PREALLOCD, dst, sz) == -1) {
 		tpl_free(tn);
-		b->len = start;
+		buf_truncate(b, start);
 		return smsup_error("cannot dump the state image");
 	}
 	tpl_free(tn);
@@ -303,7 +303,7 @@ state_save(void *state, struct buf *b, size_t max)
 			smsup_error("save packed format %s, machine declares "
 			    "%s", fmt ? fmt : "?", m->format);
 			free(fmt);
-			b->len = start;
+			buf_truncate(b, start);
 			return -1;
 		}
 		free(fmt);

@@ -99,3 +99,41 @@ Test(frame, type_names)
 	cr_assert_str_eq(frame_type_name(FRAME_S_SERIALIZE), "SERIALIZE");
 	cr_assert_str_eq(frame_type_name(0xff), "unknown");
 }
+
+/*
+ * A frame begun in a buffer with consumed space at its head survives the
+ * buffer compacting itself while the payload is added (the supervisor's
+ * write buffers are partly written out when new frames go in).
+ */
+Test(frame, survives_compaction_between_begin_and_end)
+{
+	static const struct frame_limits big = { 1u << 20, 1u << 20 };
+	struct buf	 b = { 0 };
+	struct frame	 f;
+	uint8_t		 payload[3000];
+	size_t		 at;
+
+	memset(payload, 'p', sizeof payload);
+	buf_reserve(&b, 4096);
+	buf_extend(&b, 3000);
+	buf_consume(&b, 2990);		/* 10 bytes left, at offset 2990 */
+	at = frame_begin(&b, FRAME_S_INPUT, 0, 99);
+	cr_assert_eq(buf_add(&b, payload, sizeof payload), 0);
+	cr_assert_eq(frame_end(&b, at), 0);
+	buf_consume(&b, 10);
+	cr_assert_eq(frame_parse(buf_head(&b), buf_used(&b), &big, &f),
+	    FRAME_OK);
+	cr_assert_eq(f.id, 99);
+	cr_assert_eq(f.len, sizeof payload);
+
+	/* frame_put, the same way. */
+	buf_reset(&b);
+	buf_extend(&b, 4000);
+	buf_consume(&b, 3990);
+	cr_assert_eq(frame_put(&b, FRAME_S_INPUT, 7, payload, 3000), 0);
+	buf_consume(&b, 10);
+	cr_assert_eq(frame_parse(buf_head(&b), buf_used(&b), &big, &f),
+	    FRAME_OK);
+	cr_assert_eq(f.len, 3000);
+	buf_free(&b);
+}
