@@ -4,6 +4,7 @@
 #   make demo     run the counter session of the seeds, step by step
 #   make check    every test: unit (criterion) and end to end
 #   make soak     4 clients x 100,000 inputs under 100 upgrades, 1 in 5 failing
+#   make bench    smsup against raw baselines (bench-quick: the short run)
 #   make unit | e2e | lint | clean
 #
 # `make demo` and `make check` install missing Debian packages first.
@@ -126,11 +127,27 @@ soak: deps
 	@BUILD=$(O) SOAK_INPUTS=$(SOAK_INPUTS) SOAK_UPGRADES=$(SOAK_UPGRADES) \
 	    sh tests/soak/soak.sh
 
-# Until the harness of the performance issue: what snapshots and each
-# durability level cost, as ratios to a baseline of the same run.
+# The benchmarks: smsup against raw baselines of the same run (bench.c);
+# `make bench-quick` is the short run CI does.
+BENCH = $(O)/bench/bench $(O)/bench/blob-v1 $(O)/bench/blob-v2
+
+$(O)/bench/bench: bench/bench.c $(SUP_LIB) $(SER_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lev -pthread
+
+$(O)/bench/blob-v%: bench/machines/blob.c $(WORKER_LIB)
+	@mkdir -p $(@D)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -DBLOB_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
+
 bench: deps
-	$(MAKE) all
-	@sh bench/durability.sh $(O)
+	$(MAKE) all $(BENCH)
+	@$(O)/bench/bench $(O)
+
+bench-quick: deps
+	$(MAKE) all $(BENCH)
+	@$(O)/bench/bench --quick $(O)
 
 demo: deps
 	$(MAKE) all
@@ -144,7 +161,7 @@ lint: deps
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps unit e2e check soak bench demo lint clean
+.PHONY: all deps unit e2e check soak bench bench-quick demo lint clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

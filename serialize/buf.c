@@ -1,9 +1,30 @@
 /* buf.c: growable byte buffer; every growth is checked, nothing here aborts. */
+#include <sys/mman.h>
+
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+
+/*
+ * Ask for transparent huge pages on the whole pages of a large block:
+ * state images of hundreds of MiB are otherwise a page fault every 4 KiB
+ * the first time they are written (costly, in a virtual machine most).
+ */
+void
+buf_hugepages(void *p, size_t n)
+{
+	uintptr_t	 a = (uintptr_t)p, start, end;
+
+	if (n < BUF_HUGE_MIN)
+		return;
+	start = (a + 4095) & ~(uintptr_t)4095;
+	end = (a + n) & ~(uintptr_t)4095;
+	if (end > start)
+		(void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
 
 /* Make room for at least n more bytes after len; -1 with ENOMEM on failure. */
 int
@@ -36,6 +57,7 @@ buf_reserve(struct buf *b, size_t n)
 	}
 	if ((p = realloc(b->data, ncap)) == NULL)
 		return -1;
+	buf_hugepages(p, ncap);
 	b->data = p;
 	b->cap = ncap;
 	return 0;

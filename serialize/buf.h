@@ -12,7 +12,10 @@ struct buf {
 	size_t   cap;
 };
 
+#define BUF_HUGE_MIN	(4u << 20)	/* blocks this large get huge pages */
+
 int	 buf_reserve(struct buf *, size_t);
+void	 buf_hugepages(void *, size_t);
 int	 buf_add(struct buf *, const void *, size_t);
 void	*buf_extend(struct buf *, size_t);
 void	 buf_consume(struct buf *, size_t);

@@ -20,7 +20,7 @@
 #define SMSUP_PROTOCOL_VERSION	1
 #define FRAME_HDR_LEN		16
 #define FRAME_MAX_DEFAULT	(16u << 20)	/* 16 MiB: inputs, outputs, control */
-#define FRAME_IMAGE_MAX_DEFAULT	(1024u << 20)	/* 1 GiB: state images */
+#define FRAME_IMAGE_MAX_DEFAULT	(2048u << 20)	/* 2 GiB: state images */
 
 enum frame_type {
 	/* worker -> supervisor */

@@ -17,7 +17,7 @@ opts_default(struct machine_opts *o)
 	memset(o, 0, sizeof *o);
 	o->upgrade_timeout = SMSUP_UPGRADE_TIMEOUT;
 	o->probation = 0;
-	o->image_max = FRAME_IMAGE_MAX_DEFAULT - 4096;
+	o->image_max = (1024u << 20) - 4096;
 	o->snap_inputs = 10000;
 	o->snap_ms = 1000;
 	o->durability = DURABILITY_BATCH;

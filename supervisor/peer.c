@@ -2,8 +2,11 @@
  * peer.c: the IPC layer. A peer is a non-blocking stream socket on the
  * default loop with a read and a write buffer: complete frames are handed to
  * the dispatch callback in order; EOF, an I/O error or a malformed frame
- * calls the lost callback once. Writes are queued and flushed when the
- * socket is writable, so the answers of one batch leave in one write.
+ * calls the lost callback once. Writes are queued; before the loop sleeps
+ * (peer_flush_dirty, from the server's prepare watcher) every peer with
+ * output is written once, so the answers of one batch leave in one write
+ * without waiting for another turn of the loop; what the socket does not
+ * take then waits for it to be writable.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +18,8 @@
 #define PEER_READ_CHUNK	(256u << 10)
 
 struct peer {
+	LIST_ENTRY(peer)	 dirty_entry;
+	int			 dirty;	/* in peer_dirty: output to write */
 	int			 fd;
 	ev_io			 rio;
 	ev_io			 wio;
@@ -32,8 +37,11 @@ struct peer {
 	int			 stopped; /* reads (and parses) no more */
 };
 
+static LIST_HEAD(, peer) peer_dirty = LIST_HEAD_INITIALIZER(peer_dirty);
+
 static void	peer_read_cb(struct ev_loop *, ev_io *, int);
 static void	peer_write_cb(struct ev_loop *, ev_io *, int);
+static void	peer_write(struct peer *);
 
 struct peer *
 peer_new(int fd, const struct frame_limits *lim, peer_dispatch_cb *dispatch,
@@ -58,6 +66,10 @@ peer_new(int fd, const struct frame_limits *lim, peer_dispatch_cb *dispatch,
 static void
 peer_close(struct peer *p)
 {
+	if (p->dirty) {
+		LIST_REMOVE(p, dirty_entry);
+		p->dirty = 0;
+	}
 	ev_io_stop(EV_DEFAULT, &p->rio);
 	ev_io_stop(EV_DEFAULT, &p->wio);
 	if (p->fd != -1)
@@ -129,12 +141,31 @@ peer_fd(struct peer *p)
 	return p->fd;
 }
 
-/* Queue a flush of the write buffer. */
+/* Have the write buffer written before the loop sleeps. */
 void
 peer_kick(struct peer *p)
 {
-	if (!p->dead && buf_used(&p->out) > 0 && !ev_is_active(&p->wio))
-		ev_io_start(EV_DEFAULT, &p->wio);
+	if (!p->dead && !p->dirty && buf_used(&p->out) > 0 &&
+	    !ev_is_active(&p->wio)) {
+		LIST_INSERT_HEAD(&peer_dirty, p, dirty_entry);
+		p->dirty = 1;
+	}
+}
+
+/*
+ * Write every peer's queued output once; what is left waits for the
+ * socket to be writable. Called before the loop sleeps.
+ */
+void
+peer_flush_dirty(void)
+{
+	struct peer	*p;
+
+	while ((p = LIST_FIRST(&peer_dirty)) != NULL) {
+		LIST_REMOVE(p, dirty_entry);
+		p->dirty = 0;
+		peer_write(p);
+	}
 }
 
 int
@@ -236,19 +267,24 @@ peer_drain(struct peer *p)
 		peer_destroy(p);
 }
 
+/*
+ * Write what the socket takes. The watcher runs while output is left; a
+ * finishing peer is closed once it is all out.
+ */
 static void
-peer_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+peer_write(struct peer *p)
 {
-	struct peer	*p = w->data;
-	ssize_t		 n;
+	ssize_t	 n;
 
-	(void)revents;
 	while (buf_used(&p->out) > 0) {
 		n = write(p->fd, buf_head(&p->out), buf_used(&p->out));
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && errno == EAGAIN)
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!ev_is_active(&p->wio))
+				ev_io_start(EV_DEFAULT, &p->wio);
 			return;
+		}
 		if (n == -1) {
 			p->busy = 1;
 			peer_lose(p, strerror(errno));
@@ -259,7 +295,8 @@ peer_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		buf_consume(&p->out, (size_t)n);
 	}
-	ev_io_stop(loop, &p->wio);
+	if (ev_is_active(&p->wio))
+		ev_io_stop(EV_DEFAULT, &p->wio);
 	if (p->finishing) {
 		p->busy = 1;
 		peer_lose(p, "finished");
@@ -267,6 +304,14 @@ peer_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (p->freed)
 			peer_destroy(p);
 	}
+}
+
+static void
+peer_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	peer_write(w->data);
 }
 
 /* Write what can be written now, without waiting (on exit). */

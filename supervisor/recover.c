@@ -25,6 +25,8 @@
 #include "msg.h"
 #include "smsup.h"
 
+#define RECOVER_PERSIST_MAX	(1u << 20)	/* upgrade images written at once */
+
 static const struct frame_limits recover_lim = { FRAME_MAX_DEFAULT,
     FRAME_MAX_DEFAULT };
 
@@ -76,6 +78,19 @@ void
 recover_snapshot(struct machine *m, uint64_t seq, const uint8_t *img,
     size_t len)
 {
+	recover_base(m, seq, img, len, 1);
+}
+
+/*
+ * The same, for the image an upgrade moves: the new worker's state is
+ * this image migrated, so a restart must start from it, not from an older
+ * snapshot. A large one is written to disk by the next regular snapshot,
+ * not in the upgrade's pause.
+ */
+void
+recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
+    int persist)
+{
 	struct image	 hdr;
 	struct frame	 f;
 	int		 rc;
@@ -99,7 +114,7 @@ recover_snapshot(struct machine *m, uint64_t seq, const uint8_t *img,
 	    &recover_lim, &f) == FRAME_OK && f.id <= seq)
 		buf_consume(&m->journal, FRAME_HDR_LEN + f.len);
 	buf_compact(&m->journal);
-	if (m->store != NULL)
+	if (m->store != NULL && (persist || len < RECOVER_PERSIST_MAX))
 		store_snapshot(m->store, seq, img, len, &m->journal);
 }
 

@@ -7,6 +7,7 @@
  * inputs it has accepted) and exit 0; a second signal kills the workers.
  */
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -216,7 +217,10 @@ server_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	server_finish();
 }
 
-/* Before the loop sleeps: what was accepted goes to the journals. */
+/*
+ * Before the loop sleeps: what was accepted goes to the journals first,
+ * then every answer and forwarded input is written out.
+ */
 static void
 server_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
@@ -227,6 +231,7 @@ server_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)revents;
 	TAILQ_FOREACH(m, &machines, entry)
 		machine_persist(m);
+	peer_flush_dirty();
 }
 
 /*
@@ -239,11 +244,18 @@ server_loop(int fd, int lockfd, const char *path, char **names, char **paths,
 {
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
 	struct ev_loop	*loop;
+	struct rlimit	 rl;
 	char		 err[512];
 	int		 i;
 
 	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot initialise the event loop");
+	/* Two descriptors a machine (its worker, its journal), and clients. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("setrlimit");
+	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);	/* a file size limit is an error */
 	server_fd = fd;

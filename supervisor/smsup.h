@@ -88,6 +88,7 @@ struct peer	*peer_new(int, const struct frame_limits *, peer_dispatch_cb *,
 void		 peer_free(struct peer *);
 struct buf	*peer_wbuf(struct peer *);
 void		 peer_kick(struct peer *);
+void		 peer_flush_dirty(void);
 int		 peer_send(struct peer *, uint8_t, uint64_t, const void *,
 		    size_t);
 void		 peer_drain(struct peer *);
@@ -206,7 +207,7 @@ struct machine {
 	char			 last_crash[512];
 
 	struct machine_opts	 opts;
-	struct upgrade_record	 hist[SMSUP_HISTORY];
+	struct upgrade_record	*hist;		/* SMSUP_HISTORY, on first use */
 	unsigned		 nhist;		/* records ever made */
 };
 TAILQ_HEAD(machines, machine);
@@ -239,6 +240,8 @@ int		 recover_journal_add(struct machine *, const uint8_t *, size_t);
 void		 recover_strike(struct machine *, uint64_t, uint64_t);
 void		 recover_snapshot(struct machine *, uint64_t, const uint8_t *,
 		    size_t);
+void		 recover_base(struct machine *, uint64_t, const uint8_t *,
+		    size_t, int);
 int		 recover_start(struct machine *, struct child *, char *, size_t);
 void		 recover_replay(struct machine *);
 void		 recover_crashed(struct machine *, struct child *, const char *);

@@ -4,6 +4,7 @@
  * one in `smsup status NAME`).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,8 +15,13 @@
 void
 upgrade_report_add(struct machine *m, int ok, const char *text)
 {
-	struct upgrade_record	*r = &m->hist[m->nhist % SMSUP_HISTORY];
+	struct upgrade_record	*r;
 
+	/* Most machines are never upgraded: no history until one is. */
+	if (m->hist == NULL &&
+	    (m->hist = calloc(SMSUP_HISTORY, sizeof *m->hist)) == NULL)
+		return;
+	r = &m->hist[m->nhist % SMSUP_HISTORY];
 	r->when = (int64_t)time(NULL);
 	r->ok = ok;
 	snprintf(r->text, sizeof r->text, "%s", text);
@@ -25,7 +31,7 @@ upgrade_report_add(struct machine *m, int ok, const char *text)
 const struct upgrade_record *
 upgrade_report_last(const struct machine *m)
 {
-	if (m->nhist == 0)
+	if (m->nhist == 0 || m->hist == NULL)
 		return NULL;
 	return &m->hist[(m->nhist - 1) % SMSUP_HISTORY];
 }
@@ -37,7 +43,8 @@ upgrade_report_rows(const struct machine *m, struct buf *b)
 	const struct upgrade_record	*r;
 	unsigned			 i, n, first;
 
-	n = m->nhist < SMSUP_HISTORY ? m->nhist : SMSUP_HISTORY;
+	n = m->hist == NULL ? 0 : m->nhist < SMSUP_HISTORY ? m->nhist :
+	    SMSUP_HISTORY;
 	first = m->nhist - n;
 	msg_put_u32(b, n);
 	for (i = first; i < m->nhist; i++) {

@@ -68,6 +68,7 @@ struct upgrade {
 	enum upgrade_phase	 phase;
 	struct upgrade_spec	 spec;
 	char			 from[SMSUP_VERSION_MAX + 1];
+	char			*old_path;	/* the binary before the commit */
 	ev_timer		 timer;
 	uint64_t		 t_start, t_hello, t_suspend, t_drained;
 	uint64_t		 t_image, t_ready, t_commit;
@@ -206,7 +207,10 @@ upgrade_group_done(struct ugroup *g)
 		if (text.len > 0)
 			buf_add(&text, "\n", 1);
 		buf_add(&text, g->up[i].report, strlen(g->up[i].report));
+	}
+	for (i = 0; i < g->n; i++) {
 		buf_free(&g->up[i].replay);
+		free(g->up[i].old_path);
 	}
 	if (g->client != NULL) {
 		server_client_reply(g->client, g->failed ? FRAME_R_ERROR :
@@ -366,6 +370,15 @@ upgrade_commit(struct upgrade *up)
 	up->held = m->nheld;
 	machine_adopt(m, c);
 	m->suspended = 0;
+	/* The new binary is the machine's now: restarts run it. */
+	if (strcmp(up->spec.path, m->path) != 0) {
+		char	*path = strdup(up->spec.path);
+
+		if (path != NULL) {
+			up->old_path = m->path;
+			m->path = path;
+		}
+	}
 	if (probation > 0) {
 		/* Keep the old worker, suspended, to fall back on. */
 		up->old = old;
@@ -587,6 +600,11 @@ upgrade_rescue(struct machine *m, uint64_t crash_seq, const char *why)
 		child_kill(m->worker);
 	machine_adopt(m, old);
 	m->upgrades--;
+	if (up->old_path != NULL) {
+		free(m->path);
+		m->path = up->old_path;
+		up->old_path = NULL;
+	}
 
 	/* The input it died in, if it told us, is answered with an error. */
 	p = m->forwarded > 0 ? queue_head(&m->pending) : NULL;
@@ -672,6 +690,8 @@ upgrade_old_frame(struct machine *m, const struct frame *f)
 	up->t_image = units_now();
 	up->image_len = f->len;
 	up->phase = UP_MIGRATE;
+	/* From here the restart base is this image (recover.c). */
+	recover_base(m, m->applied_seq, f->payload, f->len, 0);
 	if (peer_send(up->new->peer, FRAME_S_LOAD, 0, f->payload, f->len) ==
 	    -1) {
 		upgrade_group_fail(up->g, "cannot send the state of %s to the "

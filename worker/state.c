@@ -41,6 +41,27 @@ state_fatal(const char *fmt, ...)
 	_exit(70);
 }
 
+/* tpl's allocations, large ones with huge pages (see buf_hugepages). */
+static void *
+state_malloc(size_t n)
+{
+	void	*p = malloc(n);
+
+	if (p != NULL)
+		buf_hugepages(p, n);
+	return p;
+}
+
+static void *
+state_realloc(void *old, size_t n)
+{
+	void	*p = realloc(old, n);
+
+	if (p != NULL)
+		buf_hugepages(p, n);
+	return p;
+}
+
 void
 state_hooks(void)
 {
@@ -48,6 +69,8 @@ state_hooks(void)
 
 	tpl_hook.oops = state_oops;
 	tpl_hook.fatal = state_fatal;
+	tpl_hook.malloc = state_malloc;
+	tpl_hook.realloc = state_realloc;
 }
 
 int
