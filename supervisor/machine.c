@@ -520,7 +520,7 @@ machine_worker_frame(struct child *c, const struct frame *f)
 		/* The final snapshot of a machine that stops. */
 		if (m->state != MS_STOPPING || m->forwarded != 0)
 			break;
-		recover_snapshot(m, m->applied_seq, f->payload, f->len);
+		recover_base(m, m->applied_seq, f->payload, f->len, 2);
 		return;
 	case FRAME_W_HELLO:
 		if (m->state != MS_STARTING || c->hello)

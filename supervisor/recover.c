@@ -82,10 +82,16 @@ recover_snapshot(struct machine *m, uint64_t seq, const uint8_t *img,
 }
 
 /*
+ * persist: 0 an upgrade's image (written after the upgrade), 1 a regular
+ * snapshot (written at most once an interval), 2 a final one (written).
+ */
+
+/*
  * The same, for the image an upgrade moves: the new worker's state is
  * this image migrated, so a restart must start from it, not from an older
- * snapshot. A large one is written to disk by the next regular snapshot,
- * not in the upgrade's pause.
+ * snapshot. It is not written in the upgrade's pause: a small one once
+ * the upgrade is over (recover_persist_base), a large one by the next
+ * regular snapshot.
  */
 void
 recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
@@ -110,12 +116,39 @@ recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
 		return;
 	}
 	m->snap_seq = seq;
+	/* The buffer compacts itself when it needs the room. */
 	while (frame_parse(buf_head(&m->journal), buf_used(&m->journal),
 	    &recover_lim, &f) == FRAME_OK && f.id <= seq)
 		buf_consume(&m->journal, FRAME_HDR_LEN + f.len);
-	buf_compact(&m->journal);
-	if (m->store != NULL && (persist || len < RECOVER_PERSIST_MAX))
-		store_snapshot(m->store, seq, img, len, &m->journal);
+	if (m->store == NULL)
+		return;
+	if (!persist) {
+		if (len < RECOVER_PERSIST_MAX)
+			m->base_unsaved = 1;
+		return;
+	}
+	/*
+	 * On disk at most once a snapshot interval: the journal file keeps
+	 * every input since the last snapshot written, so the disk stays
+	 * consistent with whatever snapshot it has.
+	 */
+	if (persist == 1 && units_now() - m->persisted_at <
+	    (uint64_t)m->opts.snap_ms * 1000000u)
+		return;
+	m->persisted_at = units_now();
+	store_snapshot(m->store, seq, img, len, &m->journal);
+}
+
+/* Write the base an upgrade left, once the upgrade is over. */
+void
+recover_persist_base(struct machine *m)
+{
+	if (!m->base_unsaved || m->store == NULL || m->upgrade != NULL)
+		return;
+	m->base_unsaved = 0;
+	m->persisted_at = units_now();
+	store_snapshot(m->store, m->snap_seq, buf_head(&m->snapshot),
+	    buf_used(&m->snapshot), &m->journal);
 }
 
 /*

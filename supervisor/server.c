@@ -232,6 +232,9 @@ server_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	TAILQ_FOREACH(m, &machines, entry)
 		machine_persist(m);
 	peer_flush_dirty();
+	/* Then what may take a while: bases that upgrades left. */
+	TAILQ_FOREACH(m, &machines, entry)
+		recover_persist_base(m);
 }
 
 /*

@@ -201,6 +201,8 @@ struct machine {
 	uint64_t		 snap_seq;	/* last input in the snapshot */
 	struct buf		 journal;	/* INPUT frames after it */
 	struct store		*store;		/* on disk; NULL: memory */
+	int			 base_unsaved;	/* snapshot not yet on disk */
+	uint64_t		 persisted_at;	/* last snapshot on disk */
 	unsigned		 restarts;
 	uint64_t		 rtimes[SMSUP_MAX_RESTARTS];
 	unsigned		 nrestarts;	/* in this budget */
@@ -244,6 +246,7 @@ void		 recover_base(struct machine *, uint64_t, const uint8_t *,
 		    size_t, int);
 int		 recover_start(struct machine *, struct child *, char *, size_t);
 void		 recover_replay(struct machine *);
+void		 recover_persist_base(struct machine *);
 void		 recover_crashed(struct machine *, struct child *, const char *);
 
 /* store.c: the state directory. */

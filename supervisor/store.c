@@ -29,6 +29,7 @@
 #include "smsup.h"
 
 #define STORE_SYNC_DELAY	0.005	/* batch: fsync at most this late */
+#define STORE_ROTATE		(64u << 20)	/* journal size to start anew */
 #define STORE_FILE_MAX		(2ull << 30)
 
 struct store {
@@ -564,8 +565,10 @@ store_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /*
- * A new snapshot (seq: the last input in it) and the inputs accepted
- * since: write both, keeping the previous pair as .old.
+ * A new snapshot (seq: the last input in it), keeping the previous one as
+ * snapshot.old. The journal goes on (loading skips what the snapshot has)
+ * until it is large: then it starts anew with the inputs since, the old
+ * one kept as journal.old up to seq.
  */
 void
 store_snapshot(struct store *s, uint64_t seq, const void *img, size_t len,
@@ -580,13 +583,25 @@ store_snapshot(struct store *s, uint64_t seq, const void *img, size_t len,
 	/* Unless degraded, the journal file mirrors the memory journal. */
 	store_flush(s);
 	mirror = s->degraded[0] == '\0';
-	if (journal_snapshot_encode(&snap, seq, img, len) == -1 ||
-	    store_journal_buf(&jnl, frames) == -1) {
+	if (journal_snapshot_encode(&snap, seq, img, len) == -1) {
 		errno = ENOMEM;
 		store_degrade(s, "snapshot");
 		goto out;
 	}
+	if (mirror && s->jsize < STORE_ROTATE) {
+		if (store_put_file(s->dir, "snapshot", &snap) == -1 ||
+		    store_rename(s->dir, "snapshot", "snapshot.old") == -1 ||
+		    store_rename(s->dir, "snapshot.tmp", "snapshot") == -1 ||
+		    store_fsync_dir(s->dir) == -1)
+			store_degrade(s, "snapshot");
+		goto out;
+	}
 	/* The records after seq move to the new journal, off the old. */
+	if (store_journal_buf(&jnl, frames) == -1) {
+		errno = ENOMEM;
+		store_degrade(s, "snapshot");
+		goto out;
+	}
 	tail = buf_used(&jnl) - JOURNAL_HDR_LEN;
 	if (store_put_file(s->dir, "snapshot", &snap) == -1 ||
 	    store_put_file(s->dir, "journal", &jnl) == -1) {
