@@ -176,6 +176,7 @@ child_finish(struct child *c, const char *why)
 		c->frame = NULL;
 		gone(c, reason);
 	}
+	free(c->from);
 	free(c);
 }
 
@@ -282,7 +283,9 @@ child_hello(struct child *c, const struct frame *f, char *err, size_t len)
 	msg_get_str(&r, c->version, sizeof c->version);
 	msg_get_str(&r, c->format, sizeof c->format);
 	msg_get_u32(&r, &c->nfrom);
-	if (r.err || c->nfrom > SMSUP_MAX_FROM) {
+	if (r.err || c->nfrom > SMSUP_MAX_FROM || (c->nfrom > 0 &&
+	    (c->from = calloc(c->nfrom, sizeof *c->from)) == NULL)) {
+		c->nfrom = 0;
 		snprintf(err, len, "malformed HELLO");
 		return -1;
 	}

@@ -171,7 +171,7 @@ machine_remove(struct machine *m)
 	buf_free(&m->held);
 	buf_free(&m->journal);
 	buf_free(&m->snapshot);
-	free(m->hist);
+	upgrade_report_free(m);
 	free(m->path);
 	free(m);
 	server_machine_gone();

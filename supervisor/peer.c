@@ -15,7 +15,8 @@
 
 #include "smsup.h"
 
-#define PEER_READ_CHUNK	(256u << 10)
+#define PEER_READ_MIN	4096		/* an idle peer's read buffer */
+#define PEER_READ_MAX	(256u << 10)	/* a busy one reads this much at once */
 
 struct peer {
 	LIST_ENTRY(peer)	 dirty_entry;
@@ -216,7 +217,13 @@ peer_read(struct peer *p)
 {
 	ssize_t	 n;
 
-	if (buf_reserve(&p->in, PEER_READ_CHUNK) == -1) {
+	/*
+	 * Start small (most peers are idle) and grow while reads fill the
+	 * buffer, so a busy peer reads large batches.
+	 */
+	if (p->in.cap - p->in.len < PEER_READ_MIN && buf_reserve(&p->in,
+	    p->in.cap < PEER_READ_MAX ? (p->in.cap ? p->in.cap : PEER_READ_MIN) :
+	    PEER_READ_MAX) == -1) {
 		peer_lose(p, "out of memory");
 		return -1;
 	}
@@ -238,6 +245,9 @@ peer_read(struct peer *p)
 	}
 	p->in.len += (size_t)n;
 	peer_parse(p);
+	/* A large buffer left empty (say, after a state image) goes back. */
+	if (!p->freed && buf_used(&p->in) == 0 && p->in.cap > PEER_READ_MAX)
+		buf_free(&p->in);
 	return 2;
 }
 
@@ -297,6 +307,8 @@ peer_write(struct peer *p)
 	}
 	if (ev_is_active(&p->wio))
 		ev_io_stop(EV_DEFAULT, &p->wio);
+	if (p->out.cap > PEER_READ_MAX)
+		buf_free(&p->out);
 	if (p->finishing) {
 		p->busy = 1;
 		peer_lose(p, "finished");

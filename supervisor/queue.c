@@ -11,7 +11,7 @@ queue_push(struct pqueue *q, const struct pending *p)
 	size_t		 ncap, first;
 
 	if (q->n == q->cap) {
-		ncap = q->cap ? q->cap * 2 : 64;
+		ncap = q->cap ? q->cap * 2 : 8;
 		if ((v = calloc(ncap, sizeof *v)) == NULL)
 			return -1;
 		/* Unroll the ring into the new array. */

@@ -74,7 +74,7 @@ struct machine_opts {
 struct upgrade_record {
 	int64_t		 when;		/* wall clock, seconds */
 	int		 ok;
-	char		 text[640];
+	char		*text;
 };
 
 /* peer.c: a framed, non-blocking stream socket on the default loop. */
@@ -137,7 +137,7 @@ struct child {
 	char		 type[SMSUP_NAME_MAX + 1];	/* the binary's name */
 	char		 version[SMSUP_VERSION_MAX + 1];
 	char		 format[SMSUP_FORMAT_MAX + 1];
-	char		 from[SMSUP_MAX_FROM][SMSUP_VERSION_MAX + 1];
+	char		(*from)[SMSUP_VERSION_MAX + 1];	/* migrates_from */
 	uint32_t	 nfrom;
 	uint64_t	 started;	/* monotonic ns */
 	child_frame_cb	*frame;
@@ -300,6 +300,7 @@ const char	*upgrade_phase_name(const struct machine *);
 void		 upgrade_report_add(struct machine *, int, const char *);
 const struct upgrade_record *upgrade_report_last(const struct machine *);
 void		 upgrade_report_rows(const struct machine *, struct buf *);
+void		 upgrade_report_free(struct machine *);
 
 /* server.c: the supervisor process. */
 extern int	 server_shutting_down;

@@ -33,7 +33,7 @@
 #define STORE_FILE_MAX		(2ull << 30)
 
 struct store {
-	char		 dir[PATH_MAX];
+	char		*dir;
 	int		 jfd;		/* the journal, appended to; -1 */
 	uint64_t	 jsize;		/* its size */
 	struct buf	 out;		/* records not yet written */
@@ -323,13 +323,18 @@ store_open(const char *name, int durability, char *err, size_t len)
 		snprintf(err, len, "out of memory");
 		return NULL;
 	}
-	snprintf(s->dir, sizeof s->dir, "%s/%s", store_root, name);
+	if (asprintf(&s->dir, "%s/%s", store_root, name) == -1) {
+		free(s);
+		snprintf(err, len, "out of memory");
+		return NULL;
+	}
 	s->jfd = -1;
 	s->durability = durability;
 	ev_init(&s->sync, store_sync_cb);
 	s->sync.data = s;
 	if (store_mkdirs(s->dir) == -1) {
 		snprintf(err, len, "%s: %s", s->dir, strerror(errno));
+		free(s->dir);
 		free(s);
 		return NULL;
 	}
@@ -349,6 +354,7 @@ store_close(struct store *s)
 	}
 	ev_timer_stop(EV_DEFAULT, &s->sync);
 	buf_free(&s->out);
+	free(s->dir);
 	free(s);
 }
 

@@ -22,10 +22,25 @@ upgrade_report_add(struct machine *m, int ok, const char *text)
 	    (m->hist = calloc(SMSUP_HISTORY, sizeof *m->hist)) == NULL)
 		return;
 	r = &m->hist[m->nhist % SMSUP_HISTORY];
+	free(r->text);
+	if ((r->text = strdup(text)) == NULL)
+		return;
 	r->when = (int64_t)time(NULL);
 	r->ok = ok;
-	snprintf(r->text, sizeof r->text, "%s", text);
 	m->nhist++;
+}
+
+void
+upgrade_report_free(struct machine *m)
+{
+	unsigned	 i;
+
+	if (m->hist == NULL)
+		return;
+	for (i = 0; i < SMSUP_HISTORY; i++)
+		free(m->hist[i].text);
+	free(m->hist);
+	m->hist = NULL;
 }
 
 const struct upgrade_record *
