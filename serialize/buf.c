@@ -47,7 +47,8 @@ buf_reserve(struct buf *b, size_t n)
 		buf_compact(b);
 		return 0;
 	}
-	ncap = b->cap ? b->cap : 4096;
+	/* A first allocation fits its need: most buffers stay small. */
+	ncap = b->cap ? b->cap : need < 256 ? 256 : need;
 	while (ncap < need) {
 		if (ncap > SIZE_MAX / 2) {
 			ncap = need;

@@ -40,6 +40,7 @@
  */
 #include <inttypes.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,6 @@ struct upgrade {
 
 struct ugroup {
 	TAILQ_ENTRY(ugroup)	 entry;		/* waiting to start */
-	struct upgrade		 up[SMSUP_UPGRADE_MAX];
 	int			 n;
 	uint32_t		 flags;
 	int			 hup;
@@ -91,7 +91,10 @@ struct ugroup {
 	int			 failed;
 	int			 started;
 	int			 holds;		/* not freed while held */
+	struct upgrade		 up[];		/* n of them */
 };
+
+static int	upgrade_running;	/* groups started, not yet done */
 
 static TAILQ_HEAD(, ugroup) upgrade_waiting =
     TAILQ_HEAD_INITIALIZER(upgrade_waiting);
@@ -218,8 +221,13 @@ upgrade_group_done(struct ugroup *g)
 		server_client_unref(g->client);
 	}
 	buf_free(&text);
+	if (g->started)
+		upgrade_running--;
 	free(g);
 	upgrade_next();
+	/* The last one over: give back what a wave of upgrades took. */
+	if (upgrade_running == 0)
+		malloc_trim(0);
 }
 
 /* Keep the group while walking its members; then free it if it is over. */
@@ -801,6 +809,7 @@ upgrade_group_start(struct ugroup *g, char *err, size_t len)
 		m->upgrade = up;
 	}
 	g->started = 1;
+	upgrade_running++;
 	for (i = 0; i < g->n; i++) {
 		up = &g->up[i];
 		up->new = child_spawn(up->spec.path, up->m->name,
@@ -848,7 +857,8 @@ upgrade_request(const struct upgrade_spec *specs, int n, uint32_t flags,
 		}
 		busy |= m->upgrade != NULL;
 	}
-	if ((g = calloc(1, sizeof *g)) == NULL) {
+	if ((g = calloc(1, sizeof *g + (size_t)n * sizeof g->up[0])) ==
+	    NULL) {
 		snprintf(err, len, "out of memory");
 		return -1;
 	}
@@ -892,7 +902,7 @@ upgrade_hup_one(struct machine *m)
 	}
 	memset(&spec, 0, sizeof spec);
 	snprintf(spec.name, sizeof spec.name, "%s", m->name);
-	if ((g = calloc(1, sizeof *g)) == NULL) {
+	if ((g = calloc(1, sizeof *g + sizeof g->up[0])) == NULL) {
 		log_warnx("%s: SIGHUP: out of memory", m->name);
 		return;
 	}
