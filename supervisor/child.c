@@ -260,6 +260,20 @@ child_retire(struct child *c)
 		peer_send(c->peer, FRAME_S_STOP, 0, NULL, 0);
 }
 
+/* The versions the child migrates from, as "1, 2", or "none". */
+const char *
+child_accepted(const struct child *c, char *out, size_t len)
+{
+	uint32_t	 i;
+	size_t		 n = 0;
+
+	snprintf(out, len, "none");
+	for (i = 0; i < c->nfrom && n < len; i++)
+		n += (size_t)snprintf(out + n, len - n, "%s%s", i ? ", " : "",
+		    c->from[i]);
+	return out;
+}
+
 int
 child_accepts(const struct child *c, const char *version)
 {

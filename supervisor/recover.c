@@ -162,8 +162,7 @@ recover_start(struct machine *m, struct child *c, char *err, size_t len)
 	struct image	 hdr;
 	struct buf	*w = peer_wbuf(c->peer);
 	size_t		 at;
-	char		 list[512] = "";
-	uint32_t	 i;
+	char		 list[512];
 
 	at = frame_begin(w, FRAME_S_CONFIG, 0, 0);
 	msg_put_u32(w, m->opts.snap_inputs);
@@ -187,17 +186,10 @@ recover_start(struct machine *m, struct child *c, char *err, size_t len)
 	}
 	if (strcmp(hdr.version, c->version) != 0 &&
 	    !child_accepts(c, hdr.version)) {
-		for (i = 0; i < c->nfrom; i++) {
-			if (i > 0)
-				strncat(list, ", ", sizeof list - strlen(list)
-				    - 1);
-			strncat(list, c->from[i], sizeof list - strlen(list)
-			    - 1);
-		}
 		snprintf(err, len, "its saved state is version %s, and version "
 		    "%s does not migrate from it (it accepts: %s; start afresh "
 		    "with: smsup run --fresh %s)", hdr.version, c->version,
-		    c->nfrom ? list : "none", m->name);
+		    child_accepted(c, list, sizeof list), m->name);
 		return -1;
 	}
 	if (strcmp(hdr.version, c->version) != 0)

@@ -150,6 +150,7 @@ struct child	*child_spawn(const char *, const char *, child_frame_cb *,
 void		 child_kill(struct child *);
 void		 child_retire(struct child *);
 int		 child_accepts(const struct child *, const char *);
+const char	*child_accepted(const struct child *, char *, size_t);
 int		 child_hello(struct child *, const struct frame *, char *,
 		    size_t);
 void		 child_describe_exit(int, char *, size_t);

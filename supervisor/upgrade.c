@@ -454,8 +454,7 @@ upgrade_hello(struct upgrade *up, const struct frame *f)
 {
 	struct machine	*m = up->m;
 	struct child	*c = up->new;
-	char		 err[256], list[512] = "";
-	uint32_t	 i;
+	char		 err[256], list[512];
 
 	up->t_hello = units_now();
 	if (child_hello(c, f, err, sizeof err) == -1) {
@@ -479,16 +478,9 @@ upgrade_hello(struct upgrade *up, const struct frame *f)
 	}
 	if (strcmp(c->version, m->version) != 0 &&
 	    !child_accepts(c, m->version)) {
-		for (i = 0; i < c->nfrom; i++) {
-			if (i > 0)
-				strncat(list, ", ", sizeof list - strlen(list)
-				    - 1);
-			strncat(list, c->from[i], sizeof list - strlen(list)
-			    - 1);
-		}
 		upgrade_group_fail(up->g, "version %s does not migrate from "
 		    "%s (it accepts: %s)", c->version, m->version,
-		    c->nfrom ? list : "none");
+		    child_accepted(c, list, sizeof list));
 		return;
 	}
 	up->phase = UP_ARMED;
