@@ -5,6 +5,7 @@
 #   make check    every test: unit (criterion) and end to end
 #   make soak     4 clients x 100,000 inputs under 100 upgrades, 1 in 5 failing
 #   make bench    smsup against raw baselines (bench-quick: the short run)
+#   make install [PREFIX=/usr/local] [DESTDIR=...] | uninstall
 #   make unit | e2e | lint | clean
 #
 # `make demo` and `make check` install missing Debian packages first.
@@ -35,6 +36,11 @@ SUP_OBJ	= $(SUP_SRC:%.c=$(O)/%.o)
 SUP_LIB	= $(filter-out $(O)/supervisor/main.o,$(SUP_OBJ))
 
 WORKER_LIB = $(O)/libsmsup-worker.a
+SOVERSION = 1
+VERSION	= 0.1.0
+WORKER_SO = $(O)/libsmsup-worker.so.$(SOVERSION)
+PREFIX	?= /usr/local
+DESTDIR	?=
 EXAMPLES = $(O)/examples/counter-v1 $(O)/examples/counter-v2 \
 	   $(O)/examples/counter-v3 \
 	   $(O)/examples/kv-v1 $(O)/examples/kv-v2
@@ -45,7 +51,8 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
 TEST_TOOLS = $(O)/tests/rawframe
 
-all: $(O)/smsup $(WORKER_LIB) $(EXAMPLES) $(TEST_MACHINES) $(TEST_TOOLS)
+all: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(O)/smsup-worker.pc $(EXAMPLES) \
+	$(TEST_MACHINES) $(TEST_TOOLS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -60,6 +67,22 @@ $(WORKER_LIB): $(WRK_OBJ) $(SER_OBJ)
 	@rm -f $@
 	@echo "  AR    $@"
 	$(Q)$(AR) rcs $@ $^
+
+# The shared library: position-independent objects of its own, and only
+# main() and smsup_* exported (worker/smsup-worker.map).
+$(O)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+$(WORKER_SO): $(WRK_SRC:%.c=$(O)/pic/%.o) $(SER_SRC:%.c=$(O)/pic/%.o) worker/smsup-worker.map
+	@$(if $(filter 1,$(V)),:,echo "  LD    $@")
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libsmsup-worker.so.$(SOVERSION) \
+	    -Wl,--version-script=worker/smsup-worker.map -o $@ \
+	    $(filter %.o,$^) $(LDLIBS_WORKER)
+
+$(O)/smsup-worker.pc: worker/smsup-worker.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
 
 $(O)/examples/counter-%: $(O)/examples/counter/counter-%.o $(WORKER_LIB)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
@@ -158,10 +181,40 @@ lint: deps
 	mandoc -Tlint -W warning man/*.[0-9]
 	$(MAKE) clean all
 
+# make install [PREFIX=/usr/local] [DESTDIR=...]; make uninstall.
+BINDIR	= $(DESTDIR)$(PREFIX)/bin
+LIBDIR	= $(DESTDIR)$(PREFIX)/lib
+INCDIR	= $(DESTDIR)$(PREFIX)/include/smsup
+MANDIR	= $(DESTDIR)$(PREFIX)/share/man
+PCDIR	= $(LIBDIR)/pkgconfig
+
+install: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(O)/smsup-worker.pc
+	install -d $(BINDIR) $(LIBDIR) $(INCDIR) $(PCDIR) $(MANDIR)/man1 \
+	    $(MANDIR)/man3
+	install -m 0755 $(O)/smsup $(BINDIR)/smsup
+	install -m 0644 $(WORKER_LIB) $(LIBDIR)/libsmsup-worker.a
+	install -m 0755 $(WORKER_SO) $(LIBDIR)/libsmsup-worker.so.$(VERSION)
+	ln -sf libsmsup-worker.so.$(VERSION) \
+	    $(LIBDIR)/libsmsup-worker.so.$(SOVERSION)
+	ln -sf libsmsup-worker.so.$(SOVERSION) $(LIBDIR)/libsmsup-worker.so
+	install -m 0644 include/smsup/worker.h $(INCDIR)/worker.h
+	install -m 0644 $(O)/smsup-worker.pc $(PCDIR)/smsup-worker.pc
+	install -m 0644 man/smsup.1 $(MANDIR)/man1/smsup.1
+	install -m 0644 man/smsup-worker.3 $(MANDIR)/man3/smsup-worker.3
+
+uninstall:
+	rm -f $(BINDIR)/smsup $(LIBDIR)/libsmsup-worker.a \
+	    $(LIBDIR)/libsmsup-worker.so.$(VERSION) \
+	    $(LIBDIR)/libsmsup-worker.so.$(SOVERSION) \
+	    $(LIBDIR)/libsmsup-worker.so $(INCDIR)/worker.h \
+	    $(PCDIR)/smsup-worker.pc $(MANDIR)/man1/smsup.1 \
+	    $(MANDIR)/man3/smsup-worker.3
+	-rmdir $(INCDIR) 2>/dev/null
+
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps unit e2e check soak bench bench-quick demo lint clean
+.PHONY: all deps unit e2e check soak bench bench-quick demo lint install uninstall clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -4,6 +4,7 @@
 set -eu
 
 B=$(cd "${BUILD:-build}" && pwd)
+SRC=$(cd "$(dirname "$0")/../.." && pwd)	# before the cd below
 S=$B/smsup
 T=$(mktemp -d "${TMPDIR:-/tmp}/smsup-e2e.XXXXXX")
 export SMSUP_SOCKET="$T/control.sock"

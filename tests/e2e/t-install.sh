@@ -1,0 +1,43 @@
+# t-install.sh: `make install` into a staging directory gives the smsup
+# binary, the worker library (static, and shared with its soname), the
+# header, a pkg-config file and the man pages; a machine outside the tree
+# builds with `cc counter.c $(pkg-config --cflags --libs smsup-worker)` and
+# runs under the installed smsup; `make uninstall` removes it all.
+. "$(dirname "$0")/lib.sh"
+
+R="$T/root"
+P=/usr/local
+make -s -C "$SRC" O="$B" DESTDIR="$R" PREFIX="$P" install >"$T/install.out" 2>&1 ||
+	fail "make install: $(tail -5 "$T/install.out")"
+for f in bin/smsup lib/libsmsup-worker.a lib/libsmsup-worker.so \
+    lib/libsmsup-worker.so.1 include/smsup/worker.h \
+    lib/pkgconfig/smsup-worker.pc share/man/man1/smsup.1 \
+    share/man/man3/smsup-worker.3; do
+	[ -e "$R$P/$f" ] || fail "not installed: $f"
+done
+expect "$(readlink "$R$P/lib/libsmsup-worker.so.1")" libsmsup-worker.so.0.1.0 soname link
+
+# Out of the tree: the counter of smsup-worker(3), built with pkg-config.
+cp "$SRC/examples/counter/counter-v2.c" "$T/counter.c"
+export PKG_CONFIG_PATH="$R$P/lib/pkgconfig"
+flags=$(pkg-config --define-variable=prefix="$R$P" --cflags --libs smsup-worker) ||
+	fail "pkg-config does not know smsup-worker"
+cc -o "$T/counter" "$T/counter.c" $flags || fail "out-of-tree build"
+export LD_LIBRARY_PATH="$R$P/lib"
+ldd "$T/counter" | grep -q "libsmsup-worker.so.1 => $R$P/lib/" ||
+	fail "not linked to the installed library: $(ldd "$T/counter")"
+expect "$("$T/counter" --sm-info)" '{"name":"counter","version":"2","format":"S(ii)","migrates_from":["1"]}' sm-info
+
+# The installed smsup runs it.
+S="$R$P/bin/smsup"
+start counter
+expect "$("$S" call counter incr)" ok "call to the out-of-tree machine"
+expect "$("$S" call counter count)" 1 count
+"$S" shutdown
+wait "$SUP"
+SUP=
+
+make -s -C "$SRC" O="$B" DESTDIR="$R" PREFIX="$P" uninstall >/dev/null 2>&1 ||
+	fail "make uninstall"
+left=$(find "$R" -type f | wc -l)
+expect "$left" 0 "files left after uninstall"
