@@ -1,4 +1,5 @@
 /* main.c: smsup's entry point: global options, then one command (cmd.c). */
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +11,17 @@
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const struct cmd_entry	*cmd;
 	const char		*sopt = NULL;
 	char			 path[PATH_MAX];
-	int			 ch;
+	int			 ch, i;
 
-	while ((ch = getopt(argc, argv, "+hS:V")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+hS:V", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			cmd_usage_all(stdout);
@@ -42,6 +48,12 @@ main(int argc, char **argv)
 		cmd_usage_all(stderr);
 		return EXIT_USAGE;
 	}
+	/* smsup COMMAND --help: its usage, on stdout. */
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0) {
+			printf("usage: smsup %s %s\n", cmd->name, cmd->usage);
+			return 0;
+		}
 	if (paths_socket(sopt, path, sizeof path) == -1) {
 		fprintf(stderr, "smsup: socket path too long or empty\n");
 		return EXIT_USAGE;
