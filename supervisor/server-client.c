@@ -165,6 +165,24 @@ server_client_machine(struct client *c, uint64_t id, const char *name)
 	return m;
 }
 
+/*
+ * A request whose payload is one machine name: 1 with *mp set, 0 if there
+ * is no such machine (answered), -1 if malformed.
+ */
+static int
+server_client_named(struct client *c, const struct frame *f,
+    struct machine **mp)
+{
+	struct msg_reader	 r;
+	char			 name[SMSUP_NAME_MAX + 1];
+
+	msg_init(&r, f->payload, f->len);
+	msg_get_str(&r, name, sizeof name);
+	if (msg_end(&r) == -1)
+		return -1;
+	return (*mp = server_client_machine(c, f->id, name)) != NULL;
+}
+
 static int
 server_client_input(struct client *c, const struct frame *f)
 {
@@ -357,16 +375,12 @@ server_client_upgrade(struct client *c, const struct frame *f)
 static int
 server_client_restart(struct client *c, const struct frame *f)
 {
-	struct msg_reader	 r;
-	struct machine		*m;
-	char			 name[SMSUP_NAME_MAX + 1], err[512];
+	struct machine	*m;
+	char		 err[512];
+	int		 rc;
 
-	msg_init(&r, f->payload, f->len);
-	msg_get_str(&r, name, sizeof name);
-	if (msg_end(&r) == -1)
-		return -1;
-	if ((m = server_client_machine(c, f->id, name)) == NULL)
-		return 0;
+	if ((rc = server_client_named(c, f, &m)) != 1)
+		return rc;
 	if (machine_restart(m, err, sizeof err) == -1)
 		server_client_replyf(c, FRAME_R_ERROR, f->id, "%s (only a "
 		    "failed machine restarts)", err);
@@ -378,17 +392,12 @@ server_client_restart(struct client *c, const struct frame *f)
 static int
 server_client_history(struct client *c, const struct frame *f)
 {
-	struct msg_reader	 r;
-	struct machine		*m;
-	struct buf		 b = { 0 };
-	char			 name[SMSUP_NAME_MAX + 1];
+	struct machine	*m;
+	struct buf	 b = { 0 };
+	int		 rc;
 
-	msg_init(&r, f->payload, f->len);
-	msg_get_str(&r, name, sizeof name);
-	if (msg_end(&r) == -1)
-		return -1;
-	if ((m = server_client_machine(c, f->id, name)) == NULL)
-		return 0;
+	if ((rc = server_client_named(c, f, &m)) != 1)
+		return rc;
 	upgrade_report_rows(m, &b);
 	server_client_reply(c, FRAME_R_HISTORY, f->id, b.data, b.len);
 	buf_free(&b);
@@ -398,16 +407,12 @@ server_client_history(struct client *c, const struct frame *f)
 static int
 server_client_stop(struct client *c, const struct frame *f)
 {
-	struct msg_reader	 r;
-	struct machine		*m;
-	char			 name[SMSUP_NAME_MAX + 1], err[512];
+	struct machine	*m;
+	char		 err[512];
+	int		 rc;
 
-	msg_init(&r, f->payload, f->len);
-	msg_get_str(&r, name, sizeof name);
-	if (msg_end(&r) == -1)
-		return -1;
-	if ((m = server_client_machine(c, f->id, name)) == NULL)
-		return 0;
+	if ((rc = server_client_named(c, f, &m)) != 1)
+		return rc;
 	switch (machine_stop(m, c, f->id, err, sizeof err)) {
 	case -1:
 		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
