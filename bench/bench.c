@@ -980,7 +980,6 @@ main(int argc, char **argv)
 	snprintf(sock, sizeof sock, "%s/control.sock", dir);
 	snprintf(bin, sizeof bin, "%s/smsup", build);
 	setenv("SMSUP_SOCKET", sock, 1);
-	setenv("SMSUP_STATE_DIR", "state", 0);
 	{
 		char	 st[PATH_MAX];
 

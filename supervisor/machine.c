@@ -42,7 +42,13 @@
 
 struct machines	machines = TAILQ_HEAD_INITIALIZER(machines);
 
+/* Machines with something for their store this turn of the loop. */
+static struct machines machine_persisting =
+    TAILQ_HEAD_INITIALIZER(machine_persisting);
+
 static void	machine_timer_cb(struct ev_loop *, ev_timer *, int);
+static void	machine_persist(struct machine *);
+static void	machine_persist_done(struct machine *);
 static void	machine_worker_broken(struct machine *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
@@ -164,6 +170,7 @@ machine_remove(struct machine *m)
 	machine_answer_waiters(m, FRAME_R_ERROR, "machine removed");
 	TAILQ_REMOVE(&machines, m, entry);
 	machine_persist(m);
+	machine_persist_done(m);
 	queue_free(&m->durable);
 	store_close(m->store);
 	queue_free(&m->pending);
@@ -393,12 +400,14 @@ machine_input(struct machine *m, struct client *c, uint64_t id,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (queue_push(&m->pending, &p) == -1 ||
-	    recover_journal_add(m, b->data + b->len - FRAME_HDR_LEN - len,
+	if (queue_push(&m->pending, &p) == -1) {
+		b->len -= FRAME_HDR_LEN + len;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (recover_journal_add(m, b->data + b->len - FRAME_HDR_LEN - len,
 	    FRAME_HDR_LEN + len) == -1) {
-		if (queue_at(&m->pending, m->pending.n - 1) != NULL &&
-		    queue_at(&m->pending, m->pending.n - 1)->seq == p.seq)
-			m->pending.n--;
+		queue_unpush(&m->pending);
 		b->len -= FRAME_HDR_LEN + len;
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -678,14 +687,34 @@ machine_ack_durable(struct machine *m, struct client *c, uint64_t id)
 	    queue_push(&m->durable, &w) == -1)
 		return -1;
 	server_client_ref(c);
+	machine_persist_later(m);
 	return 0;
+}
+
+/* Have machine_persist_all see to m's store before the loop sleeps. */
+void
+machine_persist_later(struct machine *m)
+{
+	if (m->store == NULL || m->persist_queued)
+		return;
+	TAILQ_INSERT_TAIL(&machine_persisting, m, persist_entry);
+	m->persist_queued = 1;
+}
+
+static void
+machine_persist_done(struct machine *m)
+{
+	if (!m->persist_queued)
+		return;
+	TAILQ_REMOVE(&machine_persisting, m, persist_entry);
+	m->persist_queued = 0;
 }
 
 /*
  * End of a loop iteration: write the journal's new records (and in
  * `always`, sync them), then send the acknowledgements that waited.
  */
-void
+static void
 machine_persist(struct machine *m)
 {
 	struct pending	*w;
@@ -698,6 +727,28 @@ machine_persist(struct machine *m)
 		server_client_reply(w->client, FRAME_R_ACCEPTED, w->id, NULL, 0);
 		server_client_unref(w->client);
 		queue_pop(&m->durable);
+	}
+}
+
+/*
+ * Before the loop sleeps, for the machines that asked: journals first,
+ * then every answer and forwarded input is written out, then what may
+ * take a while (the bases upgrades left; kept queued until their upgrade
+ * is over).
+ */
+void
+machine_persist_all(void)
+{
+	struct machine	*m, *next;
+
+	TAILQ_FOREACH(m, &machine_persisting, persist_entry)
+		machine_persist(m);
+	peer_flush_dirty();
+	for (m = TAILQ_FIRST(&machine_persisting); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, persist_entry);
+		recover_persist_base(m);
+		if (!m->base_unsaved)
+			machine_persist_done(m);
 	}
 }
 

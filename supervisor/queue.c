@@ -44,6 +44,14 @@ queue_at(struct pqueue *q, size_t i)
 	return i < q->n ? &q->v[(q->head + i) % q->cap] : NULL;
 }
 
+/* Take back the entry pushed last. */
+void
+queue_unpush(struct pqueue *q)
+{
+	if (q->n > 0 && --q->n == 0)
+		q->head = 0;
+}
+
 void
 queue_pop(struct pqueue *q)
 {

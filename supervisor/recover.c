@@ -36,8 +36,10 @@ recover_journal_add(struct machine *m, const uint8_t *frame, size_t len)
 {
 	if (buf_add(&m->journal, frame, len) == -1)
 		return -1;
-	if (m->store != NULL)
+	if (m->store != NULL) {
 		store_append(m->store, frame, len);
+		machine_persist_later(m);
+	}
 	return 0;
 }
 
@@ -123,8 +125,10 @@ recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
 	if (m->store == NULL)
 		return;
 	if (!persist) {
-		if (len < RECOVER_PERSIST_MAX)
+		if (len < RECOVER_PERSIST_MAX) {
 			m->base_unsaved = 1;
+			machine_persist_later(m);
+		}
 		return;
 	}
 	/*

@@ -224,17 +224,10 @@ server_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static void
 server_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-	struct machine	*m;
-
 	(void)loop;
 	(void)w;
 	(void)revents;
-	TAILQ_FOREACH(m, &machines, entry)
-		machine_persist(m);
-	peer_flush_dirty();
-	/* Then what may take a while: bases that upgrades left. */
-	TAILQ_FOREACH(m, &machines, entry)
-		recover_persist_base(m);
+	machine_persist_all();
 }
 
 /*

@@ -117,6 +117,7 @@ int		 queue_push(struct pqueue *, const struct pending *);
 struct pending	*queue_head(struct pqueue *);
 struct pending	*queue_at(struct pqueue *, size_t);
 void		 queue_pop(struct pqueue *);
+void		 queue_unpush(struct pqueue *);
 void		 queue_free(struct pqueue *);
 
 /* child.c: one worker process and its channel. */
@@ -202,6 +203,8 @@ struct machine {
 	uint64_t		 snap_seq;	/* last input in the snapshot */
 	struct buf		 journal;	/* INPUT frames after it */
 	struct store		*store;		/* on disk; NULL: memory */
+	TAILQ_ENTRY(machine)	 persist_entry;	/* in machine_persisting */
+	int			 persist_queued;
 	int			 base_unsaved;	/* snapshot not yet on disk */
 	uint64_t		 persisted_at;	/* last snapshot on disk */
 	unsigned		 restarts;
@@ -232,7 +235,8 @@ void		 machine_worker_gone(struct child *, const char *);
 const char	*machine_state_name(const struct machine *);
 void		 machine_status_row(struct machine *, struct buf *);
 void		 machine_schedule_restart(struct machine *, double);
-void		 machine_persist(struct machine *);
+void		 machine_persist_later(struct machine *);
+void		 machine_persist_all(void);
 int		 machine_ack_durable(struct machine *, struct client *,
 		    uint64_t);
 void		 machine_fail(struct machine *, const char *, ...)

@@ -170,3 +170,25 @@ Test(units, parse_size)
 	cr_assert_eq(units_parse_size("K", &v), -1);
 	cr_assert_eq(units_parse_size("99999999999999999999", &v), -1);
 }
+
+Test(queue, unpush_takes_back_the_newest)
+{
+	struct pqueue	 q = { 0 };
+	struct pending	 p = { 0 };
+	uint64_t	 i;
+
+	for (i = 1; i <= 3; i++) {
+		p.seq = i;
+		queue_push(&q, &p);
+	}
+	queue_unpush(&q);
+	cr_assert_eq(q.n, 2);
+	cr_assert_eq(queue_at(&q, 1)->seq, 2);
+	queue_pop(&q);
+	queue_unpush(&q);
+	cr_assert_eq(q.n, 0);
+	cr_assert_null(queue_head(&q));
+	queue_unpush(&q);
+	cr_assert_eq(q.n, 0);
+	queue_free(&q);
+}
