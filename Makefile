@@ -25,6 +25,7 @@ V	?= 0
 Q	= $(if $(filter 1,$(V)),,@)
 
 SER_SRC	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c \
+	  serialize/json.c serialize/tpljson.c \
 	  serialize/crc32c.c serialize/journal.c
 WRK_SRC	= worker/main.c worker/serve.c worker/state.c
 SUP_SRC	= $(wildcard supervisor/*.c)
@@ -113,7 +114,7 @@ WRK_LIB_OBJ = $(filter-out $(O)/worker/main.o,$(WRK_OBJ))
 $(O)/tests/unit/ser-%: tests/unit/ser-%.c $(SER_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
-	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -o $@ $^ -lcriterion
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -o $@ $^ -lcriterion -ltpl
 
 $(O)/tests/unit/wrk-%: tests/unit/wrk-%.c $(WRK_LIB_OBJ) $(SER_OBJ)
 	@mkdir -p $(@D)

@@ -828,8 +828,12 @@ bench_versions(const char *version, uint64_t *took)
 		for (x = 0; x < 3; x++)
 			msg_get_str(&mr, scratch, sizeof scratch);
 		msg_get_u64(&mr, &t);
-		for (x = 0; x < 3; x++)
+		for (x = 0; x < 6; x++)
 			msg_get_str(&mr, scratch, sizeof scratch);
+		msg_get_u64(&mr, &t);
+		msg_get_str(&mr, scratch, sizeof scratch);
+		msg_get_u32(&mr, &pid);
+		msg_get_u64(&mr, &t);
 	}
 	if (mr.err)
 		bench_fatal("malformed status answer");

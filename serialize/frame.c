@@ -27,7 +27,8 @@ frame_parse(const uint8_t *p, size_t avail, const struct frame_limits *lim,
 	if (f->version != SMSUP_PROTOCOL_VERSION)
 		return FRAME_EVERSION;
 	if (f->type == FRAME_W_IMAGE || f->type == FRAME_S_LOAD ||
-	    f->type == FRAME_W_SNAPSHOT)
+	    f->type == FRAME_W_SNAPSHOT || f->type == FRAME_W_STATE ||
+	    f->type == FRAME_R_STATE || f->type == FRAME_R_TRACE)
 		max = lim->image_max;
 	else
 		max = lim->max;
@@ -124,6 +125,7 @@ frame_type_name(uint8_t t)
 		{ FRAME_W_FAIL, "FAIL" }, { FRAME_W_OUTPUT, "OUTPUT" },
 		{ FRAME_W_ERROR, "ERROR" }, { FRAME_W_IMAGE, "IMAGE" },
 		{ FRAME_W_CRASH, "CRASH" }, { FRAME_W_SNAPSHOT, "SNAPSHOT" },
+		{ FRAME_W_STATE, "STATE" },
 		{ FRAME_S_CONFIG, "CONFIG" },
 		{ FRAME_S_INIT, "INIT" }, { FRAME_S_LOAD, "LOAD" },
 		{ FRAME_S_INPUT, "INPUT" }, { FRAME_S_SERIALIZE, "SERIALIZE" },
@@ -131,7 +133,10 @@ frame_type_name(uint8_t t)
 		{ FRAME_C_SEND, "SEND" }, { FRAME_C_STATUS, "STATUS" },
 		{ FRAME_C_RUN, "RUN" }, { FRAME_C_UPGRADE, "UPGRADE" },
 		{ FRAME_C_STOP, "STOP" }, { FRAME_C_SHUTDOWN, "SHUTDOWN" },
-		{ FRAME_C_HISTORY, "HISTORY" }, { FRAME_C_RESTART, "RESTART" }, { FRAME_R_HISTORY, "HISTORY" },
+		{ FRAME_C_HISTORY, "HISTORY" }, { FRAME_C_RESTART, "RESTART" },
+		{ FRAME_C_STATE, "STATE" }, { FRAME_C_TRACE, "TRACE" },
+		{ FRAME_R_HISTORY, "HISTORY" }, { FRAME_R_STATE, "STATE" },
+		{ FRAME_R_TRACE, "TRACE" },
 		{ FRAME_R_OK, "OK" }, { FRAME_R_OUTPUT, "OUTPUT" },
 		{ FRAME_R_ERROR, "ERROR" }, { FRAME_R_ACCEPTED, "ACCEPTED" },
 		{ FRAME_R_STATUS, "STATUS" },

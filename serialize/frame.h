@@ -32,6 +32,7 @@ enum frame_type {
 	FRAME_W_IMAGE,		/* payload = state image */
 	FRAME_W_CRASH,		/* id = seq of the input it died in; text */
 	FRAME_W_SNAPSHOT,	/* id = seq of the last input applied; image */
+	FRAME_W_STATE,		/* id = input seq; image after it (traced) */
 
 	/* supervisor -> worker */
 	FRAME_S_INIT = 0x20,	/* start from init() */
@@ -39,7 +40,8 @@ enum frame_type {
 	FRAME_S_INPUT,		/* id = seq; payload = input bytes */
 	FRAME_S_SERIALIZE,	/* u64 cap: answer with W_IMAGE or W_FAIL */
 	FRAME_S_STOP,		/* finish what you have, then exit 0 */
-	FRAME_S_CONFIG,		/* u32 snapshot inputs, u32 ms, u64 image cap */
+	FRAME_S_CONFIG,		/* u32 snapshot inputs, u32 ms, u64 image cap,
+				   u32 flags (CONFIG_TRACE_STATE) */
 
 	/* client -> supervisor */
 	FRAME_C_CALL = 0x40,	/* name, input: answered by R_OUTPUT or R_ERROR */
@@ -51,6 +53,8 @@ enum frame_type {
 	FRAME_C_SHUTDOWN,	/* R_OK, then the supervisor exits */
 	FRAME_C_HISTORY,	/* name: R_HISTORY */
 	FRAME_C_RESTART,	/* name: R_OK once ready again */
+	FRAME_C_STATE,		/* name: R_STATE */
+	FRAME_C_TRACE,		/* name, u32 flags: R_OK, then R_TRACE... */
 
 	/* supervisor -> client */
 	FRAME_R_OK = 0x60,	/* text */
@@ -59,7 +63,11 @@ enum frame_type {
 	FRAME_R_ACCEPTED,	/* the input is accepted and will be applied */
 	FRAME_R_STATUS,		/* rows */
 	FRAME_R_HISTORY,	/* the last upgrades */
+	FRAME_R_STATE,		/* str fields, state image */
+	FRAME_R_TRACE,		/* one event of a traced machine */
 };
+
+#define CONFIG_TRACE_STATE	0x1	/* W_STATE after every input */
 
 /* Size caps: state images (LOAD, IMAGE) get their own, larger one. */
 struct frame_limits {

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "msg.h"
 #include "smsup.h"
 
@@ -305,6 +306,10 @@ child_hello(struct child *c, const struct frame *f, char *err, size_t len)
 	}
 	for (i = 0; i < c->nfrom; i++)
 		msg_get_str(&r, c->from[i], sizeof c->from[i]);
+	/* Field names (worker ABI 2) are optional. */
+	if (r.off < r.len && msg_get_str(&r, c->fields, sizeof c->fields) ==
+	    0 && tpljson_fields_valid(c->fields, NULL, 0) == -1)
+		r.err = 1;
 	if (msg_end(&r) == -1 || !image_name_valid(c->type) ||
 	    !image_version_valid(c->version) ||
 	    !image_format_valid(c->format)) {
@@ -313,4 +318,22 @@ child_hello(struct child *c, const struct frame *f, char *err, size_t len)
 	}
 	c->hello = 1;
 	return 0;
+}
+
+/* The worker's resident memory in bytes, from /proc; 0 if unknown. */
+uint64_t
+child_rss(const struct child *c)
+{
+	char			 path[64], line[128];
+	unsigned long long	 size, rss;
+	FILE			*f;
+	int			 n;
+
+	snprintf(path, sizeof path, "/proc/%ld/statm", (long)c->pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	n = fgets(line, sizeof line, f) != NULL &&
+	    sscanf(line, "%llu %llu", &size, &rss) == 2;
+	fclose(f);
+	return n ? (uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
 }

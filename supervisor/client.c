@@ -67,8 +67,9 @@ client_send(int fd, uint8_t type, uint64_t id, const struct buf *p)
 int
 client_recv(int fd, struct buf *in, struct reply *r)
 {
+	/* State images (R_STATE, R_TRACE) may be as large as workers send. */
 	static const struct frame_limits lim = {
-		FRAME_MAX_DEFAULT + 4096, FRAME_MAX_DEFAULT + 4096
+		FRAME_MAX_DEFAULT + 4096, FRAME_IMAGE_MAX_DEFAULT + 8192
 	};
 	struct frame	 f;
 	ssize_t		 n;

@@ -6,6 +6,7 @@
  * background, then act as a client of it.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +23,8 @@
 static int	cmd_run_exec(const char *, int, char **);
 
 const struct cmd_entry cmd_run_entry = {
-	"run", "[-dv] [--state-dir dir] [--durability always|batch|none]\n"
+	"run", "[-dqv] [-c file] [--pid-file file] [--state-dir dir]\n"
+	"                 [--durability always|batch|none]\n"
 	"                 [--restart permanent|transient|temporary]"
 	" [--max-restarts R/T]\n"
 	"                 [--snapshot-inputs N] [--snapshot-interval seconds]"
@@ -68,46 +70,119 @@ cmd_run_client(int fd, char **names, char **paths, int n,
 	return rc;
 }
 
-/* The background supervisor: its own session, its log next to the socket. */
+/* Write the pid file: the supervisor's pid and a newline, atomically. */
+static int
+cmd_run_pidfile(const char *file)
+{
+	char	 tmp[PATH_MAX], line[32];
+	int	 fd, n;
+
+	if (file == NULL)
+		return 0;
+	n = snprintf(tmp, sizeof tmp, "%s.tmp", file);
+	if (n < 0 || (size_t)n >= sizeof tmp)
+		return -1;
+	snprintf(line, sizeof line, "%ld\n", (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
+	    -1)
+		return -1;
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line) ||
+	    close(fd) == -1 || rename(tmp, file) == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The background supervisor, as daemon(3) and OpenBSD's daemons do it
+ * with a second fork: a new session whose leader exits, so it can never
+ * acquire a terminal again; / as its directory; its log next to the
+ * socket. The first child exits at once; the client waits on the socket.
+ */
 static void
-cmd_run_daemon(int fd, int lockfd, const char *path)
+cmd_run_daemon(int fd, int lockfd, const char *path, const char *pidfile,
+    const struct conf *conf, int level, int report)
 {
 	char	 log[PATH_MAX];
-	int	 null, lfd;
+	pid_t	 pid;
+	int	 null, lfd, rc;
 
 	snprintf(log, sizeof log, "%s.log", path);
-	if (setsid() == -1 || chdir("/") == -1)
+	if (setsid() == -1)
+		_exit(EXIT_FAIL);
+	switch (fork()) {
+	case -1:
+		_exit(EXIT_FAIL);
+	case 0:
+		break;
+	default:
+		_exit(0);
+	}
+	/* Tell the client who the supervisor is. */
+	pid = getpid();
+	if (write(report, &pid, sizeof pid) != (ssize_t)sizeof pid)
+		_exit(EXIT_FAIL);
+	close(report);
+	if (chdir("/") == -1)
 		_exit(EXIT_FAIL);
 	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    (lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600)) == -1)
+	    (lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) == -1)
 		_exit(EXIT_FAIL);
 	dup2(null, STDIN_FILENO);
 	dup2(null, STDOUT_FILENO);
 	dup2(lfd, STDERR_FILENO);
 	close(null);
 	close(lfd);
-	_exit(server_loop(fd, lockfd, path, NULL, NULL, 0, NULL));
+	log_init(level);
+	if (cmd_run_pidfile(pidfile) == -1)
+		log_warn("pid file %s", pidfile);
+	rc = server_loop(fd, lockfd, path, NULL, NULL, 0, NULL, conf);
+	if (pidfile != NULL)
+		unlink(pidfile);
+	_exit(rc);
 }
 
 static int
-cmd_run_exec(const char *path, int argc, char **argv)
+cmd_run_exec(const char *sock, int argc, char **argv)
 {
 	struct machine_opts	  o;
+	struct conf		  conf, *cf = NULL;
 	uint32_t		  set = 0;
-	const char		 *state_opt = NULL;
-	char			**names, **paths, err[512], root[PATH_MAX];
+	const char		 *state_opt = NULL, *conf_file = NULL;
+	const char		 *pidfile = NULL, *path = sock;
+	char			**names, **paths, err[1024], root[PATH_MAX];
+	char			  pidabs[PATH_MAX];
 	int			  ch, i, j, n, fd, lockfd = -1, detach = 0;
-	int			  verbose = 0, rc;
+	int			  report[2];
+	int			  verbose = 0, quiet = 0, rc;
 	pid_t			  pid;
 
 	opts_default(&o);
-	while ((ch = getopt_long(argc, argv, "dv", opts_long, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dqv", opts_long, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'c':
+			conf_file = optarg;
+			break;
 		case 'd':
 			detach = 1;
 			break;
+		case 'p':
+			if (paths_absolute(optarg, pidabs, sizeof pidabs) ==
+			    -1) {
+				fprintf(stderr, "smsup: %s: path too long\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			pidfile = pidabs;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
 		case 'v':
-			verbose = 1;
+			verbose++;
 			break;
 		case 'S':
 			state_opt = optarg;
@@ -121,6 +196,20 @@ cmd_run_exec(const char *path, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 		}
+	}
+	if (conf_file != NULL) {
+		if (conf_load(conf_file, &conf, err, sizeof err) == -1 ||
+		    conf_check_binaries(&conf, conf_file, err, sizeof err) ==
+		    -1) {
+			fprintf(stderr, "smsup: %s\n", err);
+			return EXIT_FAIL;
+		}
+		cf = &conf;
+		/* -S and $SMSUP_SOCKET win over the file; so does --state-dir. */
+		if (conf.socket[0] != '\0' && !paths_socket_given)
+			path = conf.socket;
+		if (conf.state_dir[0] != '\0' && state_opt == NULL)
+			state_opt = conf.state_dir;
 	}
 	n = argc - optind;
 	names = calloc((size_t)n + 1, sizeof *names);
@@ -141,6 +230,12 @@ cmd_run_exec(const char *path, int argc, char **argv)
 			if (strcmp(names[i], names[j]) == 0) {
 				fprintf(stderr, "smsup: machine %s named twice"
 				    "\n", names[i]);
+				return EXIT_USAGE;
+			}
+		for (j = 0; cf != NULL && j < cf->n; j++)
+			if (strcmp(names[i], cf->m[j].name) == 0) {
+				fprintf(stderr, "smsup: machine %s is in %s "
+				    "too\n", names[i], conf_file);
 				return EXIT_USAGE;
 			}
 	}
@@ -179,25 +274,52 @@ cmd_run_exec(const char *path, int argc, char **argv)
 			close(lockfd);
 			return EXIT_FAIL;
 		}
+		if (conf_file != NULL) {
+			if (paths_absolute(conf_file, root, sizeof root) == -1)
+				fatalx("%s: path too long", conf_file);
+			server_conf_set(root);
+		}
 		if (!detach) {
-			log_init(verbose);
-			return server_loop(fd, lockfd, path, names, paths, n,
-			    &o);
+			/* In the foreground: -v traces every machine. */
+			log_init(quiet ? LOG_LEVEL_WARN : verbose > 1 ?
+			    LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+			if (verbose > 0)
+				inspect_foreground_on();
+			if (cmd_run_pidfile(pidfile) == -1)
+				fatal("pid file %s", pidfile);
+			rc = server_loop(fd, lockfd, path, names, paths, n, &o,
+			    cf);
+			if (pidfile != NULL)
+				unlink(pidfile);
+			return rc;
 		}
 		fflush(NULL);
-		if ((pid = fork()) == -1)
+		if (pipe2(report, O_CLOEXEC) == -1 || (pid = fork()) == -1)
 			fatal("fork");
-		if (pid == 0)
-			cmd_run_daemon(fd, lockfd, path);
+		if (pid == 0) {
+			close(report[0]);
+			cmd_run_daemon(fd, lockfd, path, pidfile, cf, quiet ?
+			    LOG_LEVEL_WARN : verbose > 1 ? LOG_LEVEL_DEBUG :
+			    LOG_LEVEL_INFO, report[1]);
+		}
+		close(report[1]);
 		close(fd);
 		close(lockfd);
-		if ((fd = client_connect(path)) == -1) {
+		waitpid(pid, NULL, 0);	/* the first child: gone at once */
+		if (read(report[0], &pid, sizeof pid) != (ssize_t)sizeof pid ||
+		    (fd = client_connect(path)) == -1) {
 			fprintf(stderr, "smsup: the supervisor did not start "
 			    "(see %s.log)\n", path);
 			return EXIT_FAIL;
 		}
+		close(report[0]);
 		printf("smsup: supervisor started (pid %ld), log in %s.log\n",
 		    (long)pid, path);
+	} else if (conf_file != NULL) {
+		fprintf(stderr, "smsup: a supervisor already runs on %s: send "
+		    "it SIGHUP to reload %s\n", path, conf_file);
+		close(fd);
+		return EXIT_FAIL;
 	} else if (n == 0) {
 		fprintf(stderr, "smsup: a supervisor already runs on %s\n",
 		    path);
@@ -208,5 +330,7 @@ cmd_run_exec(const char *path, int argc, char **argv)
 		    "on %s has its own\n", path);
 	rc = cmd_run_client(fd, names, paths, n, &o, set);
 	close(fd);
+	if (cf != NULL)
+		conf_free(cf);
 	return rc;
 }

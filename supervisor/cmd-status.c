@@ -1,18 +1,31 @@
-/* cmd-status.c: `smsup status [NAME...]`: one line per machine. */
+/*
+ * cmd-status.c: `smsup status [--json] [NAME...]`: a table of every machine;
+ * for named machines, each in detail (binary, version, format, pid,
+ * uptime, inputs, errors, restarts, memory, last upgrade with its phases);
+ * with --json, the same as one JSON document.
+ */
+#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "msg.h"
 #include "smsup.h"
 
 static int	cmd_status_exec(const char *, int, char **);
 
 const struct cmd_entry cmd_status_entry = {
-	"status", "[NAME ...]", cmd_status_exec
+	"status", "[--json] [NAME ...]", cmd_status_exec
+};
+
+static const struct option cmd_status_long[] = {
+	{ "json",	no_argument,	NULL,	'j' },
+	{ NULL,		0,		NULL,	0 }
 };
 
 #define STATUS_COLS	9
@@ -22,63 +35,78 @@ static const char *status_head[STATUS_COLS] = {
 	"UPGRADES", "LAST PAUSE"
 };
 
+/* One row of machine_status_row, decoded. */
 struct status_row {
-	char	 cell[STATUS_COLS][80];
-	char	 state[32];
-	char	 why[256];
-	char	 name[SMSUP_NAME_MAX + 1];
-	char	 last[1024];
-	uint64_t restarts;
-	char	 crash[512];
-	char	 degraded[256];
-	char	 durability[16];
+	char		 name[SMSUP_NAME_MAX + 1];
+	char		 version[SMSUP_VERSION_MAX + 1];
+	uint32_t	 pid;
+	char		 state[32];
+	uint64_t	 inputs, held, inflight, uptime, upgrades, pause, errors;
+	char		 path[PATH_MAX];
+	char		 why[512];
+	char		 last[1024];
+	uint64_t	 restarts;
+	char		 crash[512];
+	char		 degraded[256];
+	char		 durability[16];
+	char		 type[SMSUP_NAME_MAX + 1];
+	char		 format[SMSUP_FORMAT_MAX + 1];
+	char		 fields[1024];
+	uint64_t	 rss;
+	char		 restart[16];
+	uint32_t	 last_ok;
+	uint64_t	 last_when;
+	char		 cell[STATUS_COLS][80];
 };
 
-/* Decode one row of machine_status_row. */
 static int
 cmd_status_row(struct msg_reader *r, struct status_row *row)
 {
-	char		 version[SMSUP_VERSION_MAX + 1], path[PATH_MAX];
-	uint32_t	 pid;
-	uint64_t	 inputs, held, inflight, uptime, upgrades, pause, errors;
-
 	msg_get_str(r, row->name, sizeof row->name);
-	msg_get_str(r, version, sizeof version);
-	msg_get_u32(r, &pid);
+	msg_get_str(r, row->version, sizeof row->version);
+	msg_get_u32(r, &row->pid);
 	msg_get_str(r, row->state, sizeof row->state);
-	msg_get_u64(r, &inputs);
-	msg_get_u64(r, &held);
-	msg_get_u64(r, &inflight);
-	msg_get_u64(r, &uptime);
-	msg_get_u64(r, &upgrades);
-	msg_get_u64(r, &pause);
-	msg_get_u64(r, &errors);
-	msg_get_str(r, path, sizeof path);
+	msg_get_u64(r, &row->inputs);
+	msg_get_u64(r, &row->held);
+	msg_get_u64(r, &row->inflight);
+	msg_get_u64(r, &row->uptime);
+	msg_get_u64(r, &row->upgrades);
+	msg_get_u64(r, &row->pause);
+	msg_get_u64(r, &row->errors);
+	msg_get_str(r, row->path, sizeof row->path);
 	msg_get_str(r, row->why, sizeof row->why);
 	msg_get_str(r, row->last, sizeof row->last);
 	msg_get_u64(r, &row->restarts);
 	msg_get_str(r, row->crash, sizeof row->crash);
 	msg_get_str(r, row->degraded, sizeof row->degraded);
 	msg_get_str(r, row->durability, sizeof row->durability);
+	msg_get_str(r, row->type, sizeof row->type);
+	msg_get_str(r, row->format, sizeof row->format);
+	msg_get_str(r, row->fields, sizeof row->fields);
+	msg_get_u64(r, &row->rss);
+	msg_get_str(r, row->restart, sizeof row->restart);
+	msg_get_u32(r, &row->last_ok);
+	msg_get_u64(r, &row->last_when);
 	if (r->err)
 		return -1;
 	snprintf(row->cell[0], sizeof row->cell[0], "%s", row->name);
 	snprintf(row->cell[1], sizeof row->cell[1], "%s",
-	    version[0] ? version : "-");
-	if (pid != 0)
-		snprintf(row->cell[2], sizeof row->cell[2], "%" PRIu32, pid);
+	    row->version[0] ? row->version : "-");
+	if (row->pid != 0)
+		snprintf(row->cell[2], sizeof row->cell[2], "%" PRIu32,
+		    row->pid);
 	else
 		snprintf(row->cell[2], sizeof row->cell[2], "-");
 	snprintf(row->cell[3], sizeof row->cell[3], "%s", row->state);
-	snprintf(row->cell[4], sizeof row->cell[4], "%" PRIu64, inputs);
-	snprintf(row->cell[5], sizeof row->cell[5], "%" PRIu64, held);
-	if (uptime > 0)
-		units_age(uptime, row->cell[6], sizeof row->cell[6]);
+	snprintf(row->cell[4], sizeof row->cell[4], "%" PRIu64, row->inputs);
+	snprintf(row->cell[5], sizeof row->cell[5], "%" PRIu64, row->held);
+	if (row->uptime > 0)
+		units_age(row->uptime, row->cell[6], sizeof row->cell[6]);
 	else
 		snprintf(row->cell[6], sizeof row->cell[6], "-");
-	snprintf(row->cell[7], sizeof row->cell[7], "%" PRIu64, upgrades);
-	if (pause > 0)
-		units_duration(pause, row->cell[8], sizeof row->cell[8]);
+	snprintf(row->cell[7], sizeof row->cell[7], "%" PRIu64, row->upgrades);
+	if (row->pause > 0)
+		units_duration(row->pause, row->cell[8], sizeof row->cell[8]);
 	else
 		snprintf(row->cell[8], sizeof row->cell[8], "-");
 	return 0;
@@ -94,26 +122,150 @@ cmd_status_line(const char **cells, const size_t *w)
 	printf("%s\n", cells[STATUS_COLS - 1]);
 }
 
+static void
+cmd_status_table(struct status_row *rows, uint32_t n)
+{
+	const char	*cells[STATUS_COLS];
+	size_t		 w[STATUS_COLS];
+	uint32_t	 i;
+	int		 c;
+
+	for (c = 0; c < STATUS_COLS; c++) {
+		w[c] = strlen(status_head[c]);
+		for (i = 0; i < n; i++)
+			if (strlen(rows[i].cell[c]) > w[c])
+				w[c] = strlen(rows[i].cell[c]);
+	}
+	cmd_status_line(status_head, w);
+	for (i = 0; i < n; i++) {
+		for (c = 0; c < STATUS_COLS; c++)
+			cells[c] = rows[i].cell[c];
+		cmd_status_line(cells, w);
+	}
+	for (i = 0; i < n; i++) {
+		if (rows[i].why[0] != '\0')
+			printf("%s: %s: %s\n", rows[i].name, rows[i].state,
+			    rows[i].why);
+		if (rows[i].degraded[0] != '\0')
+			printf("%s: persistence degraded: %s\n", rows[i].name,
+			    rows[i].degraded);
+	}
+}
+
+static void
+cmd_status_stamp(uint64_t when, char *s, size_t len)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)when;
+
+	localtime_r(&t, &tm);
+	strftime(s, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* One machine, in detail, after the table. */
+static void
+cmd_status_detail(const struct status_row *r)
+{
+	char	 s[64];
+
+	printf("\n%s\n", r->name);
+	printf("  state       %s%s%s\n", r->state, r->why[0] ? ": " : "",
+	    r->why);
+	printf("  version     %s (machine %s)\n", r->version[0] ? r->version :
+	    "-", r->type[0] ? r->type : "-");
+	printf("  binary      %s\n", r->path);
+	printf("  format      %s%s%s\n", r->format[0] ? r->format : "-",
+	    r->fields[0] ? ", fields " : "", r->fields);
+	if (r->pid != 0)
+		printf("  pid         %" PRIu32 "\n", r->pid);
+	if (r->uptime > 0) {
+		units_age(r->uptime, s, sizeof s);
+		printf("  uptime      %s\n", s);
+	}
+	printf("  inputs      %" PRIu64 " applied, %" PRIu64 " errors, %"
+	    PRIu64 " in flight, %" PRIu64 " buffered\n", r->inputs, r->errors,
+	    r->inflight, r->held);
+	printf("  restarts    %" PRIu64 " (policy %s)%s%s\n", r->restarts,
+	    r->restart, r->crash[0] ? ", last: " : "", r->crash);
+	printf("  durability  %s%s%s\n", r->durability,
+	    r->degraded[0] ? ", degraded: " : "", r->degraded);
+	if (r->rss > 0)
+		printf("  memory      %.1f MiB resident (worker)\n",
+		    (double)r->rss / (1 << 20));
+	printf("  upgrades    %" PRIu64 "\n", r->upgrades);
+	if (r->last[0] != '\0') {
+		cmd_status_stamp(r->last_when, s, sizeof s);
+		printf("  last upgrade %s %s: %s\n", s, r->last_ok == 1 ? "ok" :
+		    r->last_ok == 2 ? "noop" : "FAILED", r->last);
+	}
+}
+
+static void
+cmd_status_json_row(struct buf *b, const struct status_row *r)
+{
+	json_put_raw(b, "{");
+	json_put_key(b, 1, "name");		json_put_cstr(b, r->name);
+	json_put_key(b, 0, "machine");		json_put_cstr(b, r->type);
+	json_put_key(b, 0, "version");		json_put_cstr(b, r->version);
+	json_put_key(b, 0, "state");		json_put_cstr(b, r->state);
+	json_put_key(b, 0, "reason");		json_put_cstr(b, r->why);
+	json_put_key(b, 0, "binary");		json_put_cstr(b, r->path);
+	json_put_key(b, 0, "format");		json_put_cstr(b, r->format);
+	json_put_key(b, 0, "fields");		json_put_cstr(b, r->fields);
+	json_put_key(b, 0, "pid");		json_put_u64(b, r->pid);
+	json_put_key(b, 0, "uptime_ns");	json_put_u64(b, r->uptime);
+	json_put_key(b, 0, "inputs");		json_put_u64(b, r->inputs);
+	json_put_key(b, 0, "errors");		json_put_u64(b, r->errors);
+	json_put_key(b, 0, "in_flight");	json_put_u64(b, r->inflight);
+	json_put_key(b, 0, "buffered");		json_put_u64(b, r->held);
+	json_put_key(b, 0, "restarts");		json_put_u64(b, r->restarts);
+	json_put_key(b, 0, "last_crash");	json_put_cstr(b, r->crash);
+	json_put_key(b, 0, "restart_policy");	json_put_cstr(b, r->restart);
+	json_put_key(b, 0, "durability");	json_put_cstr(b, r->durability);
+	json_put_key(b, 0, "degraded");		json_put_cstr(b, r->degraded);
+	json_put_key(b, 0, "memory_bytes");	json_put_u64(b, r->rss);
+	json_put_key(b, 0, "upgrades");		json_put_u64(b, r->upgrades);
+	json_put_key(b, 0, "last_pause_ns");	json_put_u64(b, r->pause);
+	json_put_key(b, 0, "last_upgrade");
+	if (r->last[0] == '\0')
+		json_put_raw(b, "null");
+	else {
+		json_put_raw(b, "{");
+		json_put_key(b, 1, "result");
+		json_put_cstr(b, r->last_ok == 1 ? "ok" : r->last_ok == 2 ?
+		    "noop" : "failed");
+		json_put_key(b, 0, "time");	json_put_u64(b, r->last_when);
+		json_put_key(b, 0, "report");	json_put_cstr(b, r->last);
+		json_put_raw(b, "}");
+	}
+	json_put_raw(b, "}");
+}
+
 static int
 cmd_status_exec(const char *path, int argc, char **argv)
 {
-	struct buf		 p = { 0 }, in = { 0 };
+	struct buf		 p = { 0 }, in = { 0 }, js = { 0 };
 	struct reply		 r;
 	struct msg_reader	 mr;
 	struct status_row	*rows;
-	size_t			 w[STATUS_COLS];
 	uint32_t		 n, i;
-	int			 fd, c, rc;
+	int			 fd, c, rc, json = 0, named;
 
-	if (getopt(argc, argv, "") != -1)
-		return cmd_usage(&cmd_status_entry);
+	while ((c = getopt_long(argc, argv, "j", cmd_status_long, NULL)) != -1)
+		if (c == 'j')
+			json = 1;
+		else
+			return cmd_usage(&cmd_status_entry);
+	named = argc > optind;
 	msg_put_u32(&p, (uint32_t)(argc - optind));
 	for (c = optind; c < argc; c++)
 		msg_put_str(&p, argv[c]);
+	msg_put_u32(&p, json || named ? STATUS_DETAIL : 0);
 	if ((fd = client_open(path)) == -1)
 		return EXIT_NOSERVER;
 	rc = client_request(fd, FRAME_C_STATUS, &p, &in, &r);
 	close(fd);
+	buf_free(&p);
 	if (rc != 1) {
 		fprintf(stderr, "smsup: the supervisor closed the connection "
 		    "without answering\n");
@@ -130,40 +282,25 @@ cmd_status_exec(const char *path, int argc, char **argv)
 	for (i = 0; i < n; i++)
 		if (cmd_status_row(&mr, &rows[i]) == -1) {
 			fprintf(stderr, "smsup: malformed status answer\n");
+			free(rows);
 			return EXIT_FAIL;
 		}
-	for (c = 0; c < STATUS_COLS; c++) {
-		w[c] = strlen(status_head[c]);
-		for (i = 0; i < n; i++)
-			if (strlen(rows[i].cell[c]) > w[c])
-				w[c] = strlen(rows[i].cell[c]);
-	}
-	cmd_status_line(status_head, w);
-	for (i = 0; i < n; i++) {
-		const char	*cells[STATUS_COLS];
-
-		for (c = 0; c < STATUS_COLS; c++)
-			cells[c] = rows[i].cell[c];
-		cmd_status_line(cells, w);
-	}
-	for (i = 0; i < n; i++) {
-		if (rows[i].why[0] != '\0')
-			printf("%s: %s: %s\n", rows[i].name, rows[i].state,
-			    rows[i].why);
-		if (rows[i].degraded[0] != '\0')
-			printf("%s: persistence degraded: %s\n", rows[i].name,
-			    rows[i].degraded);
-	}
-	/* Named machines: durability, restarts and last upgrade too. */
-	for (i = 0; i < n && argc > optind; i++) {
-		printf("%s: durability %s, %llu restarts%s%s\n", rows[i].name,
-		    rows[i].durability, (unsigned long long)rows[i].restarts,
-		    rows[i].crash[0] ? ", last: " : "", rows[i].crash);
-		if (rows[i].last[0] != '\0')
-			printf("last upgrade: %s\n", rows[i].last);
+	if (json) {
+		json_put_raw(&js, "{\"machines\":[");
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				json_put_raw(&js, ",");
+			cmd_status_json_row(&js, &rows[i]);
+		}
+		json_put_raw(&js, "]}\n");
+		fwrite(buf_head(&js), 1, buf_used(&js), stdout);
+	} else {
+		cmd_status_table(rows, n);
+		for (i = 0; i < n && named; i++)
+			cmd_status_detail(&rows[i]);
 	}
 	free(rows);
-	buf_free(&p);
 	buf_free(&in);
-	return 0;
+	buf_free(&js);
+	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
 }

@@ -9,11 +9,14 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_call_entry,
 	&cmd_send_entry,
 	&cmd_status_entry,
+	&cmd_state_entry,
+	&cmd_trace_entry,
 	&cmd_upgrade_entry,
 	&cmd_history_entry,
 	&cmd_stop_entry,
 	&cmd_restart_entry,
 	&cmd_shutdown_entry,
+	&cmd_check_config_entry,
 	NULL,
 };
 

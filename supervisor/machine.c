@@ -166,6 +166,7 @@ machine_remove(struct machine *m)
 	ev_timer_stop(EV_DEFAULT, &m->timer);
 	if (m->worker != NULL)
 		child_kill(m->worker);
+	inspect_machine_gone(m, "stopped");
 	machine_error_pending(m, "machine removed");
 	machine_answer_waiters(m, FRAME_R_ERROR, "machine removed");
 	TAILQ_REMOVE(&machines, m, entry);
@@ -176,9 +177,12 @@ machine_remove(struct machine *m)
 	queue_free(&m->pending);
 	queue_free(&m->waiters);
 	buf_free(&m->held);
+	buf_free(&m->trace_in);
+	buf_free(&m->trace_ev);
 	buf_free(&m->journal);
 	buf_free(&m->snapshot);
 	upgrade_report_free(m);
+	free(m->again_path);
 	free(m->path);
 	free(m);
 	server_machine_gone();
@@ -283,6 +287,7 @@ machine_start(const char *name, const char *path,
 		return NULL;
 	}
 	machine_insert(m);
+	inspect_machine_new(m);
 	return m;
 }
 
@@ -326,6 +331,8 @@ machine_fail(struct machine *m, const char *fmt, ...)
 	}
 	ev_timer_stop(EV_DEFAULT, &m->timer);
 	log_warnx("%s: failed: %s", m->name, m->why);
+	inspect_queries_fail(m, m->why);
+	inspect_note(m, "failed: %s", m->why);
 	snprintf(msg, sizeof msg, "machine %s failed: %s", m->name, m->why);
 	machine_error_pending(m, msg);
 	machine_answer_waiters(m, FRAME_R_ERROR, msg);
@@ -344,8 +351,12 @@ machine_flush(struct machine *m)
 {
 	struct buf	*w, tmp;
 
-	if (!machine_forwarding(m) || m->nheld == 0)
+	if (!machine_forwarding(m))
 		return;
+	if (m->nheld == 0) {
+		inspect_flush(m);
+		return;
+	}
 	w = peer_wbuf(m->worker->peer);
 	upgrade_forwarded(m, buf_head(&m->held), buf_used(&m->held));
 	if (buf_used(w) == 0) {
@@ -364,6 +375,7 @@ machine_flush(struct machine *m)
 	m->forwarded += m->nheld;
 	m->nheld = 0;
 	peer_kick(m->worker->peer);
+	inspect_flush(m);
 }
 
 /*
@@ -448,6 +460,8 @@ machine_answer(struct machine *m, const struct frame *f)
 	m->applied_seq = p->seq;
 	if (f->type == FRAME_W_ERROR)
 		m->errors++;
+	if (m->ntracers > 0)
+		inspect_answer(m, f);
 	if (p->client != NULL) {
 		server_client_reply(p->client, f->type == FRAME_W_OUTPUT ?
 		    FRAME_R_OUTPUT : FRAME_R_ERROR, p->id, f->payload, f->len);
@@ -473,6 +487,8 @@ machine_ready(struct machine *m)
 	machine_flush(m);
 	snprintf(msg, sizeof msg, "%s: running version %s (pid %ld)", m->name,
 	    m->version, (long)m->worker->pid);
+	inspect_note(m, "running version %s (pid %ld)", m->version,
+	    (long)m->worker->pid);
 	machine_answer_waiters(m, FRAME_R_OK, msg);
 }
 
@@ -490,6 +506,7 @@ machine_worker_broken(struct machine *m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
+	inspect_worker_lost(m, why);
 	if (upgrade_rescue(m, 0, why))
 		return;
 	if (m->upgrade != NULL)
@@ -510,6 +527,9 @@ machine_worker_frame(struct child *c, const struct frame *f)
 	struct machine	*m = c->arg;
 	char		 err[512];
 
+	if ((f->type == FRAME_W_STATE || f->id != 0) &&
+	    inspect_worker_frame(m, f))
+		return;
 	if (m->upgrade != NULL && upgrade_old_frame(m, f))
 		return;
 	switch (f->type) {
@@ -570,6 +590,7 @@ machine_worker_gone(struct child *c, const char *why)
 	struct machine	*m = c->arg;
 
 	m->worker = NULL;
+	inspect_worker_lost(m, why);
 	if (upgrade_rescue(m, c->crash_seq, why))
 		return;
 	if (m->state == MS_STOPPING) {
@@ -595,6 +616,8 @@ machine_adopt(struct machine *m, struct child *c)
 	snprintf(m->version, sizeof m->version, "%s", c->version);
 	m->since = units_now();
 	m->ready = 1;
+	if (m->ntracers_state > 0)
+		recover_config(m, c);
 }
 
 static void
@@ -754,9 +777,10 @@ machine_persist_all(void)
 
 /* One row of `smsup status`, as client.c and cmd-status.c read it. */
 void
-machine_status_row(struct machine *m, struct buf *b)
+machine_status_row(struct machine *m, struct buf *b, uint32_t flags)
 {
-	uint64_t	 now = units_now();
+	const struct upgrade_record	*last = upgrade_report_last(m);
+	uint64_t			 now = units_now();
 
 	msg_put_str(b, m->name);
 	msg_put_str(b, m->version);
@@ -777,4 +801,12 @@ machine_status_row(struct machine *m, struct buf *b)
 	msg_put_str(b, m->last_crash);
 	msg_put_str(b, m->store != NULL ? store_degraded(m->store) : "");
 	msg_put_str(b, opts_durability_name(m->opts.durability));
+	msg_put_str(b, m->type);
+	msg_put_str(b, m->worker != NULL ? m->worker->format : "");
+	msg_put_str(b, m->worker != NULL ? m->worker->fields : "");
+	msg_put_u64(b, (flags & STATUS_DETAIL) && m->worker != NULL ?
+	    child_rss(m->worker) : 0);
+	msg_put_str(b, opts_restart_name(m->opts.restart));
+	msg_put_u32(b, last != NULL ? (uint32_t)last->ok : 0);
+	msg_put_u64(b, last != NULL ? (uint64_t)last->when : 0);
 }

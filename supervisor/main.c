@@ -54,6 +54,8 @@ main(int argc, char **argv)
 			printf("usage: smsup %s %s\n", cmd->name, cmd->usage);
 			return 0;
 		}
+	paths_socket_given = sopt != NULL || (getenv("SMSUP_SOCKET") != NULL &&
+	    *getenv("SMSUP_SOCKET") != '\0');
 	if (paths_socket(sopt, path, sizeof path) == -1) {
 		fprintf(stderr, "smsup: socket path too long or empty\n");
 		return EXIT_USAGE;

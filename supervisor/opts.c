@@ -30,6 +30,12 @@ static const char *opts_durability[] = { "none", "batch", "always" };
 static const char *opts_restart[] = { "permanent", "transient", "temporary" };
 
 const char *
+opts_restart_name(int r)
+{
+	return opts_restart[r];
+}
+
+const char *
 opts_durability_name(int d)
 {
 	return opts_durability[d];
@@ -135,6 +141,11 @@ const struct option opts_long[] = {
 	{ "max-restarts", required_argument, NULL, 'X' },
 	{ "fresh", no_argument, NULL, 'F' },
 	{ "state-dir", required_argument, NULL, 'S' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "pid-file", required_argument, NULL, 'p' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "detach", no_argument, NULL, 'd' },
 	{ NULL, 0, NULL, 0 }
 };
 

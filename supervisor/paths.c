@@ -11,6 +11,8 @@
 
 #include "smsup.h"
 
+int	 paths_socket_given;	/* set by main: a config file does not override */
+
 /*
  * The control socket: -S, else $SMSUP_SOCKET, else
  * $XDG_RUNTIME_DIR/smsup/control.sock, else /tmp/smsup-UID/control.sock.

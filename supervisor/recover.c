@@ -155,6 +155,22 @@ recover_persist_base(struct machine *m)
 	    buf_used(&m->snapshot), &m->journal);
 }
 
+/* Snapshot settings, the image cap and whether its states are traced. */
+void
+recover_config(struct machine *m, struct child *c)
+{
+	struct buf	*w = peer_wbuf(c->peer);
+	size_t		 at;
+
+	at = frame_begin(w, FRAME_S_CONFIG, 0, 0);
+	msg_put_u32(w, m->opts.snap_inputs);
+	msg_put_u32(w, m->opts.snap_ms);
+	msg_put_u64(w, m->opts.image_max);
+	msg_put_u32(w, m->ntracers_state > 0 ? CONFIG_TRACE_STATE : 0);
+	frame_end(w, at);
+	peer_kick(c->peer);
+}
+
 /*
  * A starting worker said hello: configure it, and give it the snapshot to
  * load (migrating it if it is of another version) or have it init. -1
@@ -164,15 +180,9 @@ int
 recover_start(struct machine *m, struct child *c, char *err, size_t len)
 {
 	struct image	 hdr;
-	struct buf	*w = peer_wbuf(c->peer);
-	size_t		 at;
 	char		 list[512];
 
-	at = frame_begin(w, FRAME_S_CONFIG, 0, 0);
-	msg_put_u32(w, m->opts.snap_inputs);
-	msg_put_u32(w, m->opts.snap_ms);
-	msg_put_u64(w, m->opts.image_max);
-	frame_end(w, at);
+	recover_config(m, c);
 	if (buf_used(&m->snapshot) == 0) {
 		peer_send(c->peer, FRAME_S_INIT, 0, NULL, 0);
 		return 0;
@@ -366,5 +376,7 @@ recover_crashed(struct machine *m, struct child *c, const char *why)
 	    "%.0fms, from snapshot #%llu and the inputs since", m->name,
 	    m->last_crash, k, m->restarts, delay * 1000,
 	    (unsigned long long)m->snap_seq);
+	inspect_note(m, "%s; restart %u in %.0fms", m->last_crash, m->restarts,
+	    delay * 1000);
 	machine_schedule_restart(m, delay);
 }

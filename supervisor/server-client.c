@@ -4,6 +4,8 @@
  * malformed or unknown request is answered with an error and the client is
  * dropped; other clients are not affected.
  */
+#include <sys/socket.h>
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@ struct client {
 	int			 refs;	/* 1 + one per answer owed */
 	int			 gone;
 	int			 finishing; /* reads no more; closes when done */
+	pid_t			 pid;	/* SO_PEERCRED, for traces; 0 unknown */
 };
 
 static LIST_HEAD(, client)	 clients = LIST_HEAD_INITIALIZER(clients);
@@ -36,9 +39,14 @@ server_client_new(int fd)
 	};
 	struct client	*c;
 
+	struct ucred	 cred;
+	socklen_t	 clen = sizeof cred;
+
 	if ((c = calloc(1, sizeof *c)) == NULL)
 		return NULL;
 	c->refs = 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+		c->pid = cred.pid;
 	if ((c->peer = peer_new(fd, &lim, server_client_dispatch,
 	    server_client_lost, c)) == NULL) {
 		free(c);
@@ -58,6 +66,19 @@ server_client_flush_all(void)
 	LIST_FOREACH(c, &clients, entry)
 		if (!c->gone)
 			peer_flush_now(c->peer);
+}
+
+pid_t
+server_client_pid(const struct client *c)
+{
+	return c->pid;
+}
+
+/* Bytes queued for c and not yet written (its trace lags this much). */
+size_t
+server_client_backlog(const struct client *c)
+{
+	return c->gone ? 0 : buf_used(peer_wbuf(c->peer));
 }
 
 void
@@ -86,6 +107,7 @@ server_client_finish(struct client *c)
 	if (c->finishing || c->gone)
 		return;
 	c->finishing = 1;
+	inspect_client_gone(c);
 	if (c->refs == 1)
 		peer_finish(c->peer);
 }
@@ -110,6 +132,7 @@ server_client_drop(struct client *c)
 	if (c->gone)
 		return;
 	c->gone = 1;
+	inspect_client_gone(c);
 	LIST_REMOVE(c, entry);
 	peer_free(c->peer);
 	c->peer = NULL;
@@ -206,9 +229,13 @@ server_client_input(struct client *c, const struct frame *f)
 		return 0;
 	}
 	if (machine_input(m, call ? c : NULL, f->id, in, len, err,
-	    sizeof err) == -1)
+	    sizeof err) == -1) {
 		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
-	else if (!call && machine_ack_durable(m, c, f->id) == -1)
+		return 0;
+	}
+	if (m->ntracers > 0)
+		inspect_input(m, c, call, m->next_seq - 1, in, len);
+	if (!call && machine_ack_durable(m, c, f->id) == -1)
 		server_client_reply(c, FRAME_R_ACCEPTED, f->id, NULL, 0);
 	return 0;
 }
@@ -239,7 +266,7 @@ server_client_status(struct client *c, const struct frame *f)
 	struct machine		*m;
 	struct buf		 b = { 0 };
 	char			 name[SMSUP_NAME_MAX + 1];
-	uint32_t		 n, i, rows = 0;
+	uint32_t		 n, i, rows = 0, flags = 0;
 
 	msg_init(&r, f->payload, f->len);
 	if (msg_get_u32(&r, &n) == -1 || n > 4096)
@@ -251,13 +278,15 @@ server_client_status(struct client *c, const struct frame *f)
 		if (server_client_machine(c, f->id, name) == NULL)
 			return 0;
 	}
+	if (r.off < r.len)
+		msg_get_u32(&r, &flags);	/* STATUS_DETAIL */
 	if (msg_end(&r) == -1)
 		return -1;
 	msg_put_u32(&b, 0);
 	TAILQ_FOREACH(m, &machines, entry) {
 		if (!server_client_wants(f, m->name))
 			continue;
-		machine_status_row(m, &b);
+		machine_status_row(m, &b, flags);
 		rows++;
 	}
 	msg_setle32(b.data, rows);
@@ -404,6 +433,51 @@ server_client_history(struct client *c, const struct frame *f)
 	return 0;
 }
 
+/* STATE: the image, once the worker has applied what came before. */
+static int
+server_client_state(struct client *c, const struct frame *f)
+{
+	struct machine	*m;
+	char		 err[512];
+	int		 rc;
+
+	if ((rc = server_client_named(c, f, &m)) != 1)
+		return rc;
+	if (inspect_query(m, c, f->id, err, sizeof err) == -1)
+		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
+	return 0;
+}
+
+/* TRACE: R_OK, then one R_TRACE per event until the client hangs up. */
+static int
+server_client_trace(struct client *c, const struct frame *f)
+{
+	struct msg_reader	 r;
+	struct machine		*m;
+	char			 name[SMSUP_NAME_MAX + 1];
+	uint32_t		 flags;
+
+	msg_init(&r, f->payload, f->len);
+	msg_get_str(&r, name, sizeof name);
+	msg_get_u32(&r, &flags);
+	if (msg_end(&r) == -1)
+		return -1;
+	if ((m = server_client_machine(c, f->id, name)) == NULL)
+		return 0;
+	if (inspect_trace(m, c, f->id, !(flags & TRACE_NO_STATE)) == -1) {
+		server_client_replyf(c, FRAME_R_ERROR, f->id, "out of memory");
+		return 0;
+	}
+	if (m->worker != NULL && m->ready)
+		server_client_replyf(c, FRAME_R_OK, f->id, "tracing %s: version "
+		    "%s, pid %ld, %s", m->name, m->version,
+		    (long)m->worker->pid, machine_state_name(m));
+	else
+		server_client_replyf(c, FRAME_R_OK, f->id, "tracing %s: %s",
+		    m->name, machine_state_name(m));
+	return 0;
+}
+
 static int
 server_client_stop(struct client *c, const struct frame *f)
 {
@@ -453,6 +527,12 @@ server_client_dispatch(struct peer *p, const struct frame *f, void *arg)
 		break;
 	case FRAME_C_RESTART:
 		rc = server_client_restart(c, f);
+		break;
+	case FRAME_C_STATE:
+		rc = server_client_state(c, f);
+		break;
+	case FRAME_C_TRACE:
+		rc = server_client_trace(c, f);
 		break;
 	case FRAME_C_SHUTDOWN:
 		server_client_replyf(c, FRAME_R_OK, f->id, "shutting down");

@@ -2,7 +2,8 @@
  * server.c: the supervisor process: the control socket (found or created
  * under a lock, as tmux does), the signals, and an orderly shutdown.
  *
- * SIGHUP upgrades every machine whose binary reports a new version.
+ * SIGHUP reloads the configuration file (server-conf.c), or without one
+ * upgrades every machine whose binary reports a new version.
  * SIGTERM, SIGINT and `smsup shutdown` stop the machines (each answers the
  * inputs it has accepted) and exit 0; a second signal kills the workers.
  */
@@ -180,6 +181,7 @@ server_shutdown(void)
 		return;
 	server_shutting_down = 1;
 	log_info("shutting down");
+	notify_stopping();
 	server_unlisten();
 	for (m = TAILQ_FIRST(&machines); m != NULL; m = next) {
 		next = TAILQ_NEXT(m, entry);
@@ -202,8 +204,8 @@ server_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (w->signum == SIGHUP) {
-		log_info("SIGHUP: upgrading machines with a new binary");
-		upgrade_hup();
+		notify_reloading();
+		server_conf_reload();
 		return;
 	}
 	if (!server_shutting_down) {
@@ -228,15 +230,17 @@ server_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	(void)w;
 	(void)revents;
 	machine_persist_all();
+	notify_check();
 }
 
 /*
  * Run the supervisor on the listening socket fd until shutdown, starting
- * the n machines names[i]=paths[i] first. Returns the exit status.
+ * the machines of conf (if any) and the n machines names[i]=paths[i]
+ * first. Returns the exit status.
  */
 int
 server_loop(int fd, int lockfd, const char *path, char **names, char **paths,
-    int n, const struct machine_opts *opts)
+    int n, const struct machine_opts *opts, const struct conf *conf)
 {
 	static const int sigs[] = { SIGHUP, SIGTERM, SIGINT };
 	struct ev_loop	*loop;
@@ -266,6 +270,9 @@ server_loop(int fd, int lockfd, const char *path, char **names, char **paths,
 	}
 	log_info("supervisor %s (pid %ld) listening on %s, state in %s",
 	    SMSUP_VERSION_STRING, (long)getpid(), path, store_root_dir());
+	notify_init();
+	if (conf != NULL)
+		server_conf_apply(conf);
 	for (i = 0; i < n; i++)
 		if (machine_start(names[i], paths[i], opts, err, sizeof err) ==
 		    NULL)

@@ -56,6 +56,7 @@
 #define OPT_RESTART		0x040
 #define OPT_MAX_RESTARTS	0x080
 #define OPT_FRESH		0x100
+#define OPTS_MACHINE	"TPMNIDRXF"	/* their opts_long codes */
 
 struct machine_opts {
 	double		 upgrade_timeout;	/* seconds, per phase */
@@ -138,6 +139,7 @@ struct child {
 	char		 type[SMSUP_NAME_MAX + 1];	/* the binary's name */
 	char		 version[SMSUP_VERSION_MAX + 1];
 	char		 format[SMSUP_FORMAT_MAX + 1];
+	char		 fields[1024];	/* names of the state's fields */
 	char		(*from)[SMSUP_VERSION_MAX + 1];	/* migrates_from */
 	uint32_t	 nfrom;
 	uint64_t	 started;	/* monotonic ns */
@@ -155,6 +157,7 @@ const char	*child_accepted(const struct child *, char *, size_t);
 int		 child_hello(struct child *, const struct frame *, char *,
 		    size_t);
 void		 child_describe_exit(int, char *, size_t);
+uint64_t	 child_rss(const struct child *);
 
 /* machine.c: machines, their lifecycle and their inputs. */
 enum machine_state {
@@ -176,6 +179,7 @@ struct machine {
 	int			 suspended;	/* inputs are held */
 	struct upgrade		*upgrade;
 	int			 upgrade_again;	/* SIGHUP during an upgrade */
+	char			*again_path;	/* to that binary, or NULL */
 
 	struct pqueue		 pending;	/* accepted, unanswered */
 	size_t			 forwarded;	/* of those, sent to worker */
@@ -215,6 +219,17 @@ struct machine {
 	struct machine_opts	 opts;
 	struct upgrade_record	*hist;		/* SMSUP_HISTORY, on first use */
 	unsigned		 nhist;		/* records ever made */
+
+	/* Looking inside (inspect.c). */
+	struct pqueue		 queries;	/* `smsup state`: seq = token */
+	size_t			 queries_sent;	/* of those, sent to worker */
+	uint64_t		 query_token;
+	int			 ntracers;	/* traces of this machine */
+	int			 ntracers_state; /* of those, with states */
+	struct buf		 trace_in;	/* inputs awaiting answers */
+	struct buf		 trace_ev;	/* an answer awaiting its state */
+	uint64_t		 trace_ev_seq;	/* its input; 0: none */
+	int			 from_conf;	/* started from smsup.conf */
 };
 TAILQ_HEAD(machines, machine);
 extern struct machines	 machines;
@@ -233,7 +248,8 @@ void		 machine_adopt(struct machine *, struct child *);
 void		 machine_worker_frame(struct child *, const struct frame *);
 void		 machine_worker_gone(struct child *, const char *);
 const char	*machine_state_name(const struct machine *);
-void		 machine_status_row(struct machine *, struct buf *);
+#define STATUS_DETAIL	0x1	/* STATUS flag: read workers' memory */
+void		 machine_status_row(struct machine *, struct buf *, uint32_t);
 void		 machine_schedule_restart(struct machine *, double);
 void		 machine_persist_later(struct machine *);
 void		 machine_persist_all(void);
@@ -249,6 +265,7 @@ void		 recover_snapshot(struct machine *, uint64_t, const uint8_t *,
 		    size_t);
 void		 recover_base(struct machine *, uint64_t, const uint8_t *,
 		    size_t, int);
+void		 recover_config(struct machine *, struct child *);
 int		 recover_start(struct machine *, struct child *, char *, size_t);
 void		 recover_replay(struct machine *);
 void		 recover_persist_base(struct machine *);
@@ -272,6 +289,40 @@ void		 store_rewrite(struct store *, const struct buf *);
 const char	*store_degraded(const struct store *);
 int		 machine_count(void);
 
+/* config.c: smsup.conf(5). */
+#define CONF_MACHINES_MAX	10000
+struct conf_machine {
+	char			 name[SMSUP_NAME_MAX + 1];
+	char			 path[PATH_MAX];
+	struct machine_opts	 opts;
+	uint32_t		 set;
+	int			 line;
+};
+struct conf {
+	char			 socket[PATH_MAX];	/* "": not set */
+	char			 state_dir[PATH_MAX];
+	struct conf_machine	*m;
+	int			 n;
+};
+int		 conf_parse(const char *, size_t, const char *, const char *,
+		    struct conf *, char *, size_t);
+int		 conf_load(const char *, struct conf *, char *, size_t);
+int		 conf_check_binaries(const struct conf *, const char *, char *,
+		    size_t);
+void		 conf_free(struct conf *);
+
+/* notify.c: systemd's notify protocol. */
+void		 notify_init(void);
+void		 notify_changed(void);
+void		 notify_reloading(void);
+void		 notify_stopping(void);
+void		 notify_check(void);
+
+/* server-conf.c: the configuration file at start and on SIGHUP. */
+void		 server_conf_set(const char *);
+void		 server_conf_apply(const struct conf *);
+int		 server_conf_reload(void);
+
 /* opts.c */
 struct msg_reader;
 extern const struct option opts_long[];
@@ -280,6 +331,7 @@ int		 opts_parse(int, const char *, struct machine_opts *, uint32_t *,
 		    char *, size_t);
 const char	*opts_name(int);
 const char	*opts_durability_name(int);
+const char	*opts_restart_name(int);
 void		 opts_encode(struct buf *, const struct machine_opts *,
 		    uint32_t);
 int		 opts_decode(struct msg_reader *, struct machine_opts *);
@@ -292,7 +344,7 @@ struct upgrade_spec {
 int		 upgrade_request(const struct upgrade_spec *, int, uint32_t,
 		    double, double, struct client *, uint64_t, char *, size_t);
 void		 upgrade_hup(void);
-void		 upgrade_hup_one(struct machine *);
+void		 upgrade_hup_one(struct machine *, const char *);
 int		 upgrade_old_frame(struct machine *, const struct frame *);
 void		 upgrade_forwarded(struct machine *, const void *, size_t);
 void		 upgrade_answered(struct machine *);
@@ -300,6 +352,34 @@ int		 upgrade_rescue(struct machine *, uint64_t, const char *);
 void		 upgrade_abort(struct machine *, const char *);
 void		 upgrade_cancel(struct machine *, const char *);
 const char	*upgrade_phase_name(const struct machine *);
+
+/* inspect.c: state queries and traces. */
+#define TRACE_INPUT	1	/* an answered input */
+#define TRACE_NOTE	2	/* an upgrade, a restart... */
+#define TRACE_END	3	/* the machine is gone: the trace ends */
+#define TRACE_NO_STATE	0x1	/* TRACE request flag */
+void		 inspect_flush(struct machine *);
+int		 inspect_query(struct machine *, struct client *, uint64_t,
+		    char *, size_t);
+void		 inspect_worker_lost(struct machine *, const char *);
+void		 inspect_queries_fail(struct machine *, const char *);
+int		 inspect_line(const uint8_t *, size_t, struct buf *);
+void		 inspect_event(struct buf *, struct machine *, uint32_t,
+		    uint64_t, const char *, const void *, size_t, int,
+		    const void *, size_t, const void *, size_t);
+void		 inspect_note(struct machine *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 inspect_input(struct machine *, struct client *, int,
+		    uint64_t, const void *, size_t);
+void		 inspect_answer(struct machine *, const struct frame *);
+void		 inspect_state(struct machine *, const struct frame *);
+int		 inspect_trace(struct machine *, struct client *, uint64_t,
+		    int);
+void		 inspect_foreground_on(void);
+void		 inspect_machine_new(struct machine *);
+void		 inspect_client_gone(struct client *);
+void		 inspect_machine_gone(struct machine *, const char *);
+int		 inspect_worker_frame(struct machine *, const struct frame *);
 
 /* upgrade-report.c: what upgrades did, for people. */
 void		 upgrade_report_add(struct machine *, int, const char *);
@@ -311,7 +391,7 @@ void		 upgrade_report_free(struct machine *);
 extern int	 server_shutting_down;
 int		 server_listen(const char *, int *, char *, size_t);
 int		 server_loop(int, int, const char *, char **, char **, int,
-		    const struct machine_opts *);
+		    const struct machine_opts *, const struct conf *);
 void		 server_shutdown(void);
 void		 server_machine_gone(void);
 
@@ -324,6 +404,8 @@ void		 server_client_reply(struct client *, uint8_t, uint64_t,
 		    const void *, size_t);
 void		 server_client_replyf(struct client *, uint8_t, uint64_t,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
+pid_t		 server_client_pid(const struct client *);
+size_t		 server_client_backlog(const struct client *);
 
 /* client.c: the client side of the control socket. */
 struct reply {
@@ -342,6 +424,7 @@ int		 client_open(const char *);
 int		 client_simple(const char *, uint8_t, const struct buf *);
 
 /* paths.c: where things are. */
+extern int	 paths_socket_given;	/* -S or $SMSUP_SOCKET */
 int		 paths_socket(const char *, char *, size_t);
 int		 paths_spec(const char *, char *, size_t, char *, size_t, char *,
 		    size_t);
@@ -356,7 +439,11 @@ int		 units_parse_seconds(const char *, double, double *);
 int		 units_parse_size(const char *, uint64_t *);
 
 /* log.c */
+#define LOG_LEVEL_WARN	0	/* -q: warnings and errors */
+#define LOG_LEVEL_INFO	1	/* the default: and what happens */
+#define LOG_LEVEL_DEBUG	2	/* -vv: and the details */
 void		 log_init(int);
+int		 log_get_level(void);
 void		 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void		 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -374,7 +461,8 @@ extern const struct cmd_entry	 cmd_run_entry, cmd_call_entry,
 				 cmd_send_entry, cmd_status_entry,
 				 cmd_upgrade_entry, cmd_stop_entry,
 				 cmd_shutdown_entry, cmd_history_entry,
-				 cmd_restart_entry;
+				 cmd_restart_entry, cmd_state_entry,
+				 cmd_trace_entry, cmd_check_config_entry;
 const struct cmd_entry	*cmd_find(const char *);
 void			 cmd_usage_all(FILE *);
 int			 cmd_usage(const struct cmd_entry *);

@@ -28,6 +28,7 @@ upgrade_report_add(struct machine *m, int ok, const char *text)
 	r->when = (int64_t)time(NULL);
 	r->ok = ok;
 	m->nhist++;
+	inspect_note(m, "%s", text);
 }
 
 void

@@ -188,7 +188,9 @@ upgrade_next(void)
 		m->upgrade_again = 0;
 		log_info("%s: starting the upgrade requested meanwhile",
 		    m->name);
-		upgrade_hup_one(m);
+		upgrade_hup_one(m, m->again_path);
+		free(m->again_path);
+		m->again_path = NULL;
 	}
 }
 
@@ -692,6 +694,7 @@ upgrade_old_frame(struct machine *m, const struct frame *f)
 	up->phase = UP_MIGRATE;
 	/* From here the restart base is this image (recover.c). */
 	recover_base(m, m->applied_seq, f->payload, f->len, 0);
+	recover_config(m, up->new);
 	if (peer_send(up->new->peer, FRAME_S_LOAD, 0, f->payload, f->len) ==
 	    -1) {
 		upgrade_group_fail(up->g, "cannot send the state of %s to the "
@@ -880,7 +883,7 @@ upgrade_request(const struct upgrade_spec *specs, int n, uint32_t flags,
 
 /* A SIGHUP upgrade of one machine to the binary at its own path. */
 void
-upgrade_hup_one(struct machine *m)
+upgrade_hup_one(struct machine *m, const char *path)
 {
 	struct upgrade_spec	 spec;
 	struct ugroup		*g;
@@ -888,12 +891,19 @@ upgrade_hup_one(struct machine *m)
 
 	if (m->upgrade != NULL) {
 		m->upgrade_again = 1;
+		/* A reload gave it another binary: that one, next. */
+		if (path != NULL && strcmp(path, m->path) != 0) {
+			free(m->again_path);
+			m->again_path = strdup(path);
+		}
 		log_info("%s: upgrade in progress; another one will follow it",
 		    m->name);
 		return;
 	}
 	memset(&spec, 0, sizeof spec);
 	snprintf(spec.name, sizeof spec.name, "%s", m->name);
+	if (path != NULL && strcmp(path, m->path) != 0)
+		snprintf(spec.path, sizeof spec.path, "%s", path);
 	if ((g = calloc(1, sizeof *g + sizeof g->up[0])) == NULL) {
 		log_warnx("%s: SIGHUP: out of memory", m->name);
 		return;
@@ -916,5 +926,5 @@ upgrade_hup(void)
 
 	TAILQ_FOREACH(m, &machines, entry)
 		if (m->state == MS_RUNNING && m->ready)
-			upgrade_hup_one(m);
+			upgrade_hup_one(m, NULL);
 }

@@ -24,7 +24,7 @@ main_usage(const char *argv0)
 	    smsup_machine.version, smsup_machine.name);
 }
 
-/* Names, versions and formats are validated: they need no escaping. */
+/* Names, versions, formats and fields are validated: no escaping needed. */
 static int
 main_info(void)
 {
@@ -36,7 +36,10 @@ main_info(void)
 	for (v = smsup_machine.migrates_from; v != NULL && *v != NULL; v++)
 		printf("%s\"%s\"", v == smsup_machine.migrates_from ? "" : ",",
 		    *v);
-	printf("]}\n");
+	printf("]");
+	if (smsup_machine.fields != NULL)
+		printf(",\"fields\":\"%s\"", smsup_machine.fields);
+	printf("}\n");
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 

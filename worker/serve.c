@@ -33,6 +33,7 @@ struct serve {
 	uint64_t		 last_seq;	/* last input applied */
 	uint32_t		 dirty;		/* inputs since the snapshot */
 	uint64_t		 snap_at;	/* when it was taken, ms */
+	uint32_t		 trace;		/* CONFIG_TRACE_STATE: W_STATE */
 };
 
 /*
@@ -41,6 +42,7 @@ struct serve {
  * CRASH frame naming the input, so the supervisor knows which input was
  * being applied. Only async-signal-safe calls here.
  */
+static void		 serve_image(struct serve *, uint8_t, uint64_t, int);
 static struct serve	*serve_self;
 static volatile sig_atomic_t serve_in_step;
 static uint64_t		 serve_step_seq;
@@ -214,9 +216,10 @@ serve_input(struct serve *s, const struct frame *f)
 	if (rc != 0 || o.overflow) {
 		frame_abort(&s->out, at);
 		serve_text(s, FRAME_W_ERROR, f->id, state_lasterr());
-		return;
-	}
-	frame_end(&s->out, at);
+	} else
+		frame_end(&s->out, at);
+	if (s->trace & CONFIG_TRACE_STATE)
+		serve_image(s, FRAME_W_STATE, f->id, 1);
 }
 
 static uint64_t
@@ -273,15 +276,19 @@ static void
 serve_config(struct serve *s, const struct frame *f)
 {
 	struct msg_reader	 r;
-	uint32_t		 inputs, ms;
+	uint32_t		 inputs, ms, flags = 0;
 	uint64_t		 cap;
 
 	msg_init(&r, f->payload, f->len);
 	msg_get_u32(&r, &inputs);
 	msg_get_u32(&r, &ms);
 	msg_get_u64(&r, &cap);
+	/* Flags came later: a CONFIG without them has none. */
+	if (r.off + 4 <= r.len)
+		msg_get_u32(&r, &flags);
 	if (msg_end(&r) == -1)
 		return;
+	s->trace = flags;
 	s->snap_inputs = inputs;
 	s->snap_ms = ms;
 	if (cap > 0 && cap < s->image_max)
@@ -311,27 +318,46 @@ serve_start(struct serve *s, const struct frame *f)
 	frame_put(&s->out, FRAME_W_READY, 0, NULL, 0);
 }
 
+/*
+ * The state's image in a frame of this type. A traced state that cannot
+ * be saved goes as an empty W_STATE; a failed IMAGE is a W_FAIL.
+ */
+static void
+serve_image(struct serve *s, uint8_t type, uint64_t id, int trace)
+{
+	size_t	 at;
+
+	at = frame_begin(&s->out, type, 0, id);
+	if (at == (size_t)-1 || state_save(s->state, &s->out,
+	    (size_t)s->image_max) == -1) {
+		frame_abort(&s->out, at);
+		if (trace)
+			frame_put(&s->out, type, id, NULL, 0);
+		else
+			serve_text(s, FRAME_W_FAIL, id, state_lasterr());
+		return;
+	}
+	frame_end(&s->out, at);
+}
+
+/* The answer has the request's id: 0 for upgrades, a token for queries. */
 static void
 serve_serialize(struct serve *s, const struct frame *f)
 {
 	struct msg_reader	 r;
-	uint64_t		 cap;
-	size_t			 at, max = s->lim.image_max - 4096;
+	uint64_t		 cap, max = s->lim.image_max - 4096;
 
 	msg_init(&r, f->payload, f->len);
 	if (msg_get_u64(&r, &cap) == 0 && msg_end(&r) == 0 && cap < max)
-		max = (size_t)cap;
+		max = cap;
 	if (!s->started) {
-		serve_text(s, FRAME_W_FAIL, 0, "machine not started");
+		serve_text(s, FRAME_W_FAIL, f->id, "machine not started");
 		return;
 	}
-	at = frame_begin(&s->out, FRAME_W_IMAGE, 0, 0);
-	if (at == (size_t)-1 || state_save(s->state, &s->out, max) == -1) {
-		frame_abort(&s->out, at);
-		serve_text(s, FRAME_W_FAIL, 0, state_lasterr());
-		return;
-	}
-	frame_end(&s->out, at);
+	cap = s->image_max;
+	s->image_max = max;
+	serve_image(s, FRAME_W_IMAGE, f->id, 0);
+	s->image_max = cap;
 }
 
 static int
@@ -366,6 +392,8 @@ serve_hello(struct serve *s)
 	msg_put_u32(&s->out, n);
 	for (v = smsup_machine.migrates_from; v != NULL && *v != NULL; v++)
 		msg_put_str(&s->out, *v);
+	msg_put_str(&s->out, smsup_machine.fields != NULL ?
+	    smsup_machine.fields : "");
 	if (frame_end(&s->out, at) == -1)
 		return -1;
 	return serve_flush(s);

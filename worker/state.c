@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "image.h"
+#include "json.h"
 #include "worker-int.h"
 
 static char	state_err[1024];
@@ -139,6 +140,8 @@ state_check(const struct smsup_machine *m)
 		return "invalid tpl format";
 	if (m->state_size == 0)
 		return "state_size is 0";
+	if (m->fields != NULL && tpljson_fields_valid(m->fields, NULL, 0) == -1)
+		return "invalid field names";
 	if (m->init == NULL || m->step == NULL)
 		return "init and step are required";
 	if ((m->save == NULL) != (m->load == NULL))

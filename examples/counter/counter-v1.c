@@ -59,6 +59,7 @@ SMSUP_MACHINE(
 	.name = "counter",
 	.version = "1",
 	.format = "S(i)",
+	.fields = "n",
 	.state_size = sizeof(struct counter),
 	.migrates_from = SMSUP_VERSIONS("2"),
 	.init = counter_init,

@@ -58,6 +58,7 @@ SMSUP_MACHINE(
 	.name = "counter",
 	.version = "2",
 	.format = "S(ii)",
+	.fields = "old,n",
 	.state_size = sizeof(struct counter2),
 	.migrates_from = SMSUP_VERSIONS("1"),
 	.init = counter_init,

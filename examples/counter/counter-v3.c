@@ -78,6 +78,7 @@ SMSUP_MACHINE(
 	.name = "counter",
 	.version = "3",
 	.format = "S(iii)",
+	.fields = "old,n,resets",
 	.state_size = sizeof(struct counter3),
 	.migrates_from = SMSUP_VERSIONS("1", "2"),
 	.init = counter_init,

@@ -79,6 +79,7 @@ SMSUP_MACHINE(
 	.name = "kv",
 	.version = "1",
 	.format = KV1_FORMAT,
+	.fields = "(key,value)",
 	.state_size = sizeof(struct kvmap),
 	.init = kv_init,
 	.step = kv_step,

@@ -108,6 +108,7 @@ SMSUP_MACHINE(
 	.name = "kv",
 	.version = "2",
 	.format = KV2_FORMAT,
+	.fields = "(key,value,version)",
 	.state_size = sizeof(struct kvmap),
 	.migrates_from = SMSUP_VERSIONS("1"),
 	.init = kv_init,

@@ -19,7 +19,7 @@
 
 #include <tpl.h>
 
-#define SMSUP_WORKER_ABI	1
+#define SMSUP_WORKER_ABI	2
 
 /* A state image handed to migrate and load; data is the tpl image. */
 struct smsup_image {
@@ -69,6 +69,14 @@ struct smsup_machine {
 	int		(*load)(void *state, const struct smsup_image *img);
 	/* Optional: release what the state owns (strings, arrays). */
 	void		(*destroy)(void *state);
+
+	/*
+	 * Optional: names of the state's fields for `smsup state` and
+	 * `smsup trace`, in the shape of the format: "old,n,resets" for
+	 * S(iii), "(key,value)" for A(S(ss)), "n,items(id,tags)" for
+	 * iA(S(is)). Unnamed fields are numbered "0", "1", ...
+	 */
+	const char	 *fields;
 };
 
 #define SMSUP_MACHINE(...)						\

@@ -55,7 +55,7 @@ expect "$("$S" call counter count)" 7 "count after send -l"
 kill -KILL "$(col counter 3)"
 wait_state counter running
 expect "$("$S" call counter count)" 7 "count after a crash"
-expect_match "$("$S" status counter)" 'counter: durability batch, 1 restarts, last: worker \(pid [0-9]+\) killed by signal 9' "status after a crash"
+expect_match "$("$S" status counter)" 'restarts +1 \(policy permanent\), last: worker \(pid [0-9]+\) killed by signal 9' "status after a crash"
 
 # stop, then shutdown waits for the supervisor to exit.
 expect "$("$S" stop kv)" stopped stop

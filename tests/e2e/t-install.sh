@@ -26,7 +26,7 @@ cc -o "$T/counter" "$T/counter.c" $flags || fail "out-of-tree build"
 export LD_LIBRARY_PATH="$R$P/lib"
 ldd "$T/counter" | grep -q "libsmsup-worker.so.1 => $R$P/lib/" ||
 	fail "not linked to the installed library: $(ldd "$T/counter")"
-expect "$("$T/counter" --sm-info)" '{"name":"counter","version":"2","format":"S(ii)","migrates_from":["1"]}' sm-info
+expect "$("$T/counter" --sm-info)" '{"name":"counter","version":"2","format":"S(ii)","migrates_from":["1"],"fields":"old,n"}' sm-info
 
 # The installed smsup runs it.
 S="$R$P/bin/smsup"

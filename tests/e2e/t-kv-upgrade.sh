@@ -30,7 +30,7 @@ expect "$("$S" call kv size)" 3 size
 
 # The offline entry points agree with the supervisor: --sm-info, and
 # --sm-migrate refusing what it cannot read.
-expect "$("$T/kv2" --sm-info)" '{"name":"kv","version":"2","format":"A(S(ssu))","migrates_from":["1"]}' sm-info
+expect "$("$T/kv2" --sm-info)" '{"name":"kv","version":"2","format":"A(S(ssu))","migrates_from":["1"],"fields":"(key,value,version)"}' sm-info
 echo garbage >"$T/garbage"
 status_of 1 sh -c "'$T/kv2' --sm-migrate <'$T/garbage' >'$T/new.img'"
 expect_match "$(cat "$T/err")" 'not a state image' "--sm-migrate error"

@@ -19,7 +19,7 @@ other=$(grep -v 'machine faulty crashed' "$T/load.err" | grep -c . || true)
 expect "$other" 0 "other errors: $(head -3 "$T/load.err")"
 expect "$((ok + bad))" 3000 "every input answered once"
 wait_state faulty running
-expect_match "$("$S" status faulty)" 'faulty: durability batch, 1 restarts, last: worker \(pid [0-9]+\) killed by signal 6' "status says so"
+expect_match "$("$S" status faulty)" 'restarts +1 \(policy permanent\), last: worker \(pid [0-9]+\) killed by signal 6' "status says so"
 pgrep -f "$T/faulty2" >/dev/null && fail "the new worker is still running"
 # The inputs answered "ok" are all there; the ones in flight were not
 # applied. The armed fault came back with the state: disarm it.

@@ -31,5 +31,5 @@ for c in 0 1; do
 	crashed=$((crashed + e))
 done
 expect_count faulty "$ok"
-expect_match "$("$S" status faulty)" "faulty: durability batch, 50 restarts" restarts
+expect_match "$("$S" status faulty)" "restarts +50 \\(policy permanent\\)" restarts
 echo "50 kills: $ok inputs applied, $crashed in flight got crash errors"

@@ -246,6 +246,8 @@ Test(worker, protocol)
 	cr_assert_eq(n, 1);
 	msg_get_str(&r, s, sizeof s);
 	cr_assert_str_eq(s, "1");
+	msg_get_str(&r, s, sizeof s);		/* field names: none */
+	cr_assert_str_eq(s, "");
 	cr_assert_eq(msg_end(&r), 0);
 
 	/* An input before the state exists is an error, not a crash. */
@@ -295,6 +297,39 @@ Test(worker, protocol)
 		cr_assert_eq(p.old, 40);
 		cr_assert_eq(p.n, 41);
 		cr_assert_eq(smsup_image_unpack(&si, "S(i)", &p), -1);
+	}
+
+	/* A state query: its token comes back with the image. */
+	send_frame(sv[0], FRAME_S_SERIALIZE, 77, NULL, 0);
+	f = next_frame(sv[0], &in);
+	cr_assert_eq(f.type, FRAME_W_IMAGE);
+	cr_assert_eq(f.id, 77);
+
+	/* Traced: the state follows each answer (CONFIG_TRACE_STATE). */
+	{
+		uint8_t	 cfg[20] = { 0 };
+
+		msg_setle32(cfg + 16, CONFIG_TRACE_STATE);
+		send_frame(sv[0], FRAME_S_CONFIG, 0, cfg, sizeof cfg);
+		send_frame(sv[0], FRAME_S_INPUT, 14, "incr", 4);
+		send_frame(sv[0], FRAME_S_INPUT, 15, "nope", 4);
+		cr_assert_eq(next_frame(sv[0], &in).type, FRAME_W_OUTPUT);
+		f = next_frame(sv[0], &in);
+		cr_assert_eq(f.type, FRAME_W_STATE);
+		cr_assert_eq(f.id, 14);
+		cr_assert_eq(image_decode(f.payload, f.len, &hdr), IMAGE_OK);
+		cr_assert_eq(next_frame(sv[0], &in).type, FRAME_W_ERROR);
+		f = next_frame(sv[0], &in);
+		cr_assert_eq(f.type, FRAME_W_STATE);
+		cr_assert_eq(f.id, 15);
+		/* And not once the trace is off (a CONFIG without flags). */
+		send_frame(sv[0], FRAME_S_CONFIG, 0, cfg, 16);
+		send_frame(sv[0], FRAME_S_INPUT, 16, "incr", 4);
+		send_frame(sv[0], FRAME_S_SERIALIZE, 78, NULL, 0);
+		cr_assert_eq(next_frame(sv[0], &in).type, FRAME_W_OUTPUT);
+		f = next_frame(sv[0], &in);
+		cr_assert_eq(f.type, FRAME_W_IMAGE);
+		cr_assert_eq(f.id, 78);
 	}
 
 	send_frame(sv[0], FRAME_S_STOP, 0, NULL, 0);

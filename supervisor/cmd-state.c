@@ -1,0 +1,107 @@
+/*
+ * cmd-state.c: `smsup state [--raw] NAME`: the machine's state as JSON,
+ * decoded from its tpl image and format (serialize/tpljson.c), or the
+ * state image itself with --raw (what `BIN --sm-migrate` reads).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "msg.h"
+#include "smsup.h"
+
+static int	cmd_state_exec(const char *, int, char **);
+
+const struct cmd_entry cmd_state_entry = {
+	"state", "[--raw] NAME", cmd_state_exec
+};
+
+static const struct option cmd_state_long[] = {
+	{ "raw",	no_argument,	NULL,	'r' },
+	{ NULL,		0,		NULL,	0 }
+};
+
+static int
+cmd_state_write(const uint8_t *p, size_t len)
+{
+	size_t	 n;
+
+	while (len > 0) {
+		if ((n = fwrite(p, 1, len, stdout)) == 0) {
+			perror("smsup: stdout");
+			return EXIT_FAIL;
+		}
+		p += n;
+		len -= n;
+	}
+	if (fflush(stdout) != 0) {
+		perror("smsup: stdout");
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int
+cmd_state_exec(const char *path, int argc, char **argv)
+{
+	struct buf		 p = { 0 }, in = { 0 }, out = { 0 };
+	struct msg_reader	 r;
+	struct reply		 rep;
+	struct image		 img;
+	const uint8_t		*image;
+	char			 fields[1024], err[256];
+	int			 fd, rc, c, raw = 0;
+
+	while ((c = getopt_long(argc, argv, "r", cmd_state_long, NULL)) != -1)
+		if (c == 'r')
+			raw = 1;
+		else
+			return cmd_usage(&cmd_state_entry);
+	if (argc - optind != 1)
+		return cmd_usage(&cmd_state_entry);
+	if (raw && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "smsup: --raw writes a binary image: redirect "
+		    "it to a file or a pipe\n");
+		return EXIT_USAGE;
+	}
+	msg_put_str(&p, argv[optind]);
+	if ((fd = client_open(path)) == -1)
+		return EXIT_NOSERVER;
+	rc = client_request(fd, FRAME_C_STATE, &p, &in, &rep);
+	close(fd);
+	buf_free(&p);
+	if (rc != 1) {
+		fprintf(stderr, "smsup: the supervisor closed the connection "
+		    "without answering\n");
+		return EXIT_FAIL;
+	}
+	if (rep.type != FRAME_R_STATE)
+		return client_error(&rep);
+	msg_init(&r, rep.data, rep.len);
+	if (msg_get_str(&r, fields, sizeof fields) == -1) {
+		fprintf(stderr, "smsup: malformed state answer\n");
+		return EXIT_FAIL;
+	}
+	image = rep.data + r.off;
+	if ((rc = image_decode(image, rep.len - r.off, &img)) != IMAGE_OK) {
+		fprintf(stderr, "smsup: %s sent a bad image: %s\n",
+		    argv[optind], image_strerror(rc));
+		return EXIT_FAIL;
+	}
+	if (raw)
+		rc = cmd_state_write(image, rep.len - r.off);
+	else if (tpljson_render(img.tpl, img.tpl_len, fields, &out, err,
+	    sizeof err) == -1) {
+		fprintf(stderr, "smsup: cannot decode the state of %s (%s): "
+		    "%s\n", argv[optind], img.format, err);
+		rc = EXIT_FAIL;
+	} else if (buf_add(&out, "\n", 1) == -1)
+		rc = EXIT_FAIL;
+	else
+		rc = cmd_state_write(buf_head(&out), buf_used(&out));
+	buf_free(&out);
+	buf_free(&in);
+	return rc;
+}
