@@ -50,7 +50,7 @@ TEST_MACHINES = $(patsubst %,$(O)/tests/orderly-v%,1 2 3 4 5) \
 UNIT_SRC = $(wildcard tests/unit/*-*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
-TEST_TOOLS = $(O)/tests/rawframe
+TEST_TOOLS = $(O)/tests/rawframe $(O)/tests/notifyd
 
 all: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(O)/smsup-worker.pc $(EXAMPLES) \
 	$(TEST_MACHINES) $(TEST_TOOLS)
@@ -103,6 +103,11 @@ $(O)/tests/faulty-v%: tests/machines/faulty.c tests/machines/fault.h $(WORKER_LI
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -DFAULTY_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
 
+$(O)/tests/notifyd: tests/tools/notifyd.c
+	@mkdir -p $(@D)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -o $@ $<
+
 $(O)/tests/rawframe: tests/tools/rawframe.c $(SER_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
@@ -126,18 +131,25 @@ $(O)/tests/unit/sup-%: tests/unit/sup-%.c $(SUP_LIB) $(SER_OBJ)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lcriterion -lev -pthread
 
+# What the end-to-end tests use besides the build: a real sshd for -H
+# ssh://, bash-completion, python3 to validate JSON.
+TEST_PKGS = openssh-client openssh-server bash-completion python3
+
 deps:
 	@sh tools/deps.sh
+
+test-deps:
+	@sh tools/deps.sh $(TEST_PKGS)
 
 unit: deps
 	$(MAKE) $(UNIT_BIN)
 	@LC_ALL=C sh tests/unit/run.sh $(UNIT_BIN)
 
-e2e: deps
+e2e: test-deps
 	$(MAKE) all
 	@LC_ALL=C sh tests/e2e/run.sh -j $(JOBS) $(O)
 
-check: deps
+check: test-deps
 	$(MAKE) all $(UNIT_BIN)
 	@LC_ALL=C sh tests/unit/run.sh $(UNIT_BIN)
 	@LC_ALL=C sh tests/e2e/run.sh -j $(JOBS) $(O)
@@ -188,10 +200,13 @@ LIBDIR	= $(DESTDIR)$(PREFIX)/lib
 INCDIR	= $(DESTDIR)$(PREFIX)/include/smsup
 MANDIR	= $(DESTDIR)$(PREFIX)/share/man
 PCDIR	= $(LIBDIR)/pkgconfig
+SYSCONFDIR ?= /etc
+UNITDIR	= $(DESTDIR)$(PREFIX)/lib/systemd/system
+COMPDIR	= $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 
 install: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(O)/smsup-worker.pc
 	install -d $(BINDIR) $(LIBDIR) $(INCDIR) $(PCDIR) $(MANDIR)/man1 \
-	    $(MANDIR)/man3
+	    $(MANDIR)/man3 $(MANDIR)/man5 $(MANDIR)/man7 $(UNITDIR) $(COMPDIR)
 	install -m 0755 $(O)/smsup $(BINDIR)/smsup
 	install -m 0644 $(WORKER_LIB) $(LIBDIR)/libsmsup-worker.a
 	install -m 0755 $(WORKER_SO) $(LIBDIR)/libsmsup-worker.so.$(VERSION)
@@ -202,6 +217,12 @@ install: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(O)/smsup-worker.pc
 	install -m 0644 $(O)/smsup-worker.pc $(PCDIR)/smsup-worker.pc
 	install -m 0644 man/smsup.1 $(MANDIR)/man1/smsup.1
 	install -m 0644 man/smsup-worker.3 $(MANDIR)/man3/smsup-worker.3
+	install -m 0644 man/smsup.conf.5 $(MANDIR)/man5/smsup.conf.5
+	install -m 0644 man/smsup-protocol.7 $(MANDIR)/man7/smsup-protocol.7
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    contrib/smsup.service.in >$(UNITDIR)/smsup.service
+	chmod 0644 $(UNITDIR)/smsup.service
+	install -m 0644 contrib/smsup.bash-completion $(COMPDIR)/smsup
 
 uninstall:
 	rm -f $(BINDIR)/smsup $(LIBDIR)/libsmsup-worker.a \
@@ -209,13 +230,15 @@ uninstall:
 	    $(LIBDIR)/libsmsup-worker.so.$(SOVERSION) \
 	    $(LIBDIR)/libsmsup-worker.so $(INCDIR)/worker.h \
 	    $(PCDIR)/smsup-worker.pc $(MANDIR)/man1/smsup.1 \
-	    $(MANDIR)/man3/smsup-worker.3
+	    $(MANDIR)/man3/smsup-worker.3 $(MANDIR)/man5/smsup.conf.5 \
+	    $(MANDIR)/man7/smsup-protocol.7 $(UNITDIR)/smsup.service \
+	    $(COMPDIR)/smsup
 	-rmdir $(INCDIR) 2>/dev/null
 
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps unit e2e check soak bench bench-quick demo lint install uninstall clean
+.PHONY: all deps test-deps unit e2e check soak bench bench-quick demo lint install uninstall clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -192,12 +192,13 @@ cmd_status_detail(const struct status_row *r)
 	if (r->rss > 0)
 		printf("  memory      %.1f MiB resident (worker)\n",
 		    (double)r->rss / (1 << 20));
-	printf("  upgrades    %" PRIu64 "\n", r->upgrades);
+	printf("  upgrades    %" PRIu64, r->upgrades);
 	if (r->last[0] != '\0') {
 		cmd_status_stamp(r->last_when, s, sizeof s);
-		printf("  last upgrade %s %s: %s\n", s, r->last_ok == 1 ? "ok" :
+		printf(", last at %s %s: %s", s, r->last_ok == 1 ? "ok" :
 		    r->last_ok == 2 ? "noop" : "FAILED", r->last);
 	}
+	printf("\n");
 }
 
 static void

@@ -36,7 +36,8 @@ cmd_usage_all(FILE *f)
 {
 	const struct cmd_entry	**e;
 
-	fprintf(f, "usage: smsup [-hV] [-S socket] command [args]\n");
+	fprintf(f, "usage: smsup [-hV] [-H ssh://[user@]host[:port]] "
+	    "[-S socket] command [args]\n");
 	for (e = cmd_table; *e != NULL; e++)
 		fprintf(f, "       smsup %s %s\n", (*e)->name, (*e)->usage);
 }

@@ -218,16 +218,29 @@ inspect_line(const uint8_t *p, size_t len, struct buf *out)
 	return buf_add(out, "\n", 1);
 }
 
+/*
+ * Send event ev to m's tracers. If it carries a state image, cut is where
+ * the image field starts: tracers without states get it empty.
+ */
 static void
-inspect_emit(struct machine *m, const struct buf *ev)
+inspect_emit(struct machine *m, const struct buf *evs, size_t cut)
 {
-	struct tracer	*t, *next;
-	struct buf	 line = { 0 }, note = { 0 };
-	char		 msg[64];
+	struct tracer		*t, *next;
+	struct buf		 line = { 0 }, note = { 0 }, bare = { 0 };
+	const struct buf	*ev;
+	char			 msg[64];
 
 	TAILQ_FOREACH_SAFE(t, &tracers, entry, next) {
 		if (t->m != m)
 			continue;
+		ev = evs;
+		if (cut > 0 && !t->state) {
+			if (buf_used(&bare) == 0 &&
+			    (buf_add(&bare, buf_head(evs), cut) == -1 ||
+			    msg_put_u32(&bare, 0) == -1))
+				continue;
+			ev = &bare;
+		}
 		if (t->client == NULL) {
 			if (inspect_line(buf_head(ev), buf_used(ev), &line) ==
 			    0) {
@@ -257,6 +270,7 @@ inspect_emit(struct machine *m, const struct buf *ev)
 	}
 	buf_free(&line);
 	buf_free(&note);
+	buf_free(&bare);
 }
 
 /* The payload of one R_TRACE. */
@@ -296,7 +310,7 @@ inspect_note(struct machine *m, const char *fmt, ...)
 		skip = n + 2;
 	inspect_event(&b, m, TRACE_NOTE, 0, "", NULL, 0, 1, text + skip,
 	    strlen(text + skip), NULL, 0);
-	inspect_emit(m, &b);
+	inspect_emit(m, &b, 0);
 	buf_free(&b);
 }
 
@@ -324,9 +338,10 @@ inspect_emit_pending(struct machine *m)
 {
 	if (m->trace_ev_seq == 0)
 		return;
-	inspect_emit(m, &m->trace_ev);
+	inspect_emit(m, &m->trace_ev, m->trace_ev_cut);
 	buf_reset(&m->trace_ev);
 	m->trace_ev_seq = 0;
+	m->trace_ev_cut = 0;
 }
 
 /* The worker answered input f->id: the event, or half of it. */
@@ -377,6 +392,7 @@ inspect_state(struct machine *m, const struct frame *f)
 		return;
 	/* The event ends with an empty image: replace it. */
 	m->trace_ev.len -= 4;
+	m->trace_ev_cut = buf_used(&m->trace_ev);
 	msg_put_bytes(&m->trace_ev, f->payload, f->len);
 	inspect_emit_pending(m);
 }
@@ -454,7 +470,7 @@ inspect_machine_gone(struct machine *m, const char *why)
 	inspect_event(&b, m, TRACE_END, 0, "", NULL, 0, 1, why, strlen(why),
 	    NULL, 0);
 	inspect_emit_pending(m);
-	inspect_emit(m, &b);
+	inspect_emit(m, &b, 0);
 	buf_free(&b);
 	TAILQ_FOREACH_SAFE(t, &tracers, entry, next)
 		if (t->m == m)

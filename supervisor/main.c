@@ -14,18 +14,22 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "host", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct cmd_entry	*cmd;
-	const char		*sopt = NULL;
+	const char		*sopt = NULL, *host = getenv("SMSUP_HOST");
 	char			 path[PATH_MAX];
 	int			 ch, i;
 
-	while ((ch = getopt_long(argc, argv, "+hS:V", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+hH:S:V", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			cmd_usage_all(stdout);
 			return 0;
+		case 'H':
+			host = optarg;
+			break;
 		case 'S':
 			sopt = optarg;
 			break;
@@ -54,6 +58,9 @@ main(int argc, char **argv)
 			printf("usage: smsup %s %s\n", cmd->name, cmd->usage);
 			return 0;
 		}
+	/* Another host's supervisor: its smsup does the rest. */
+	if (host != NULL && *host != '\0')
+		return remote_exec(host, sopt, argc, argv);
 	paths_socket_given = sopt != NULL || (getenv("SMSUP_SOCKET") != NULL &&
 	    *getenv("SMSUP_SOCKET") != '\0');
 	if (paths_socket(sopt, path, sizeof path) == -1) {

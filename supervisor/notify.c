@@ -2,9 +2,9 @@
  * notify.c: systemd's service notification protocol, for Type=notify
  * units: datagrams of NAME=VALUE lines to the socket in $NOTIFY_SOCKET (a
  * path, or an abstract name after '@'), as sd_notify(3) documents it as a
- * stable interface. READY=1 once no machine is starting or upgrading,
- * RELOADING=1 with MONOTONIC_USEC on SIGHUP and READY=1 after it,
- * STOPPING=1 on shutdown, and a STATUS= summary whenever machines change.
+ * stable interface. READY=1 once no machine is starting, upgrading or
+ * stopping; RELOADING=1 with MONOTONIC_USEC on SIGHUP and READY=1 after
+ * it; STOPPING=1 on shutdown; a STATUS= summary whenever machines change.
  * Without $NOTIFY_SOCKET every call returns at once.
  */
 #include <sys/socket.h>
@@ -104,7 +104,7 @@ notify_check(void)
 {
 	struct machine	*m;
 	int		 n = 0, running = 0, starting = 0, failed = 0;
-	int		 upgrading = 0;
+	int		 upgrading = 0, stopping = 0;
 	char		 status[256];
 
 	if (notify_fd == -1 || !notify_dirty)
@@ -121,11 +121,13 @@ notify_check(void)
 			starting++;
 		else if (m->state == MS_FAILED)
 			failed++;
+		else if (m->state == MS_STOPPING)
+			stopping++;
 	}
 	snprintf(status, sizeof status, "%d machines: %d running, %d "
 	    "starting, %d upgrading, %d failed", n, running, starting,
 	    upgrading, failed);
-	if (notify_owed && starting == 0 && upgrading == 0) {
+	if (notify_owed && starting == 0 && upgrading == 0 && stopping == 0) {
 		notify_owed = 0;
 		notify_send("READY=1\nSTATUS=%s", status);
 	} else if (strcmp(status, notify_status) != 0)

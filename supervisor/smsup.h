@@ -229,6 +229,7 @@ struct machine {
 	struct buf		 trace_in;	/* inputs awaiting answers */
 	struct buf		 trace_ev;	/* an answer awaiting its state */
 	uint64_t		 trace_ev_seq;	/* its input; 0: none */
+	size_t			 trace_ev_cut;	/* where its image starts */
 	int			 from_conf;	/* started from smsup.conf */
 };
 TAILQ_HEAD(machines, machine);
@@ -422,6 +423,9 @@ int		 client_request(int, uint8_t, const struct buf *, struct buf *,
 int		 client_error(const struct reply *);
 int		 client_open(const char *);
 int		 client_simple(const char *, uint8_t, const struct buf *);
+
+/* remote.c: -H ssh://host: the command runs on another host. */
+int		 remote_exec(const char *, const char *, int, char **);
 
 /* paths.c: where things are. */
 extern int	 paths_socket_given;	/* -S or $SMSUP_SOCKET */

@@ -54,4 +54,4 @@ expect_match "$("$S" upgrade a="$T/counter-v1")" 'upgraded 2 -> 1' downgrade
 expect "$("$S" call a count)" 1 "a's count after the downgrade"
 # a was stopped and run again above: its history starts there.
 expect "$("$S" history a | wc -l)" 3 "a's history"
-expect_match "$("$S" status a)" 'last upgrade [0-9: -]+ ok: a: upgraded 2 -> 1' "status NAME shows the last upgrade"
+expect_match "$("$S" status a)" 'upgrades    [0-9]+, last at [0-9: -]+ ok: a: upgraded 2 -> 1' "status NAME shows the last upgrade"

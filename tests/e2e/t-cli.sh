@@ -20,7 +20,7 @@ expect_match "$(cat "$T/err")" "no executable 'nothere' in SMSUP_PATH" "missing 
 status_of 2 "$S" run counter counter
 expect "$("$S" -V)" "smsup 0.1.0" version
 expect "$("$S" --version)" "smsup 0.1.0" "--version"
-expect_match "$("$S" --help)" '^usage: smsup \[-hV\] \[-S socket\] command \[args\]' "--help"
+expect_match "$("$S" --help)" '^usage: smsup \[-hV\] \[-H ssh://\[user@\]host\[:port\]\] \[-S socket\] command \[args\]' "--help"
 expect_match "$("$S" --help)" 'smsup upgrade \[-fw\] \[-t seconds\] \[-p seconds\] NAME\[=PATH\] \.\.\.' "--help lists the commands"
 expect "$("$S" upgrade --help)" "usage: smsup upgrade [-fw] [-t seconds] [-p seconds] NAME[=PATH] ..." "command --help"
 

@@ -12,10 +12,28 @@ make -s -C "$SRC" O="$B" DESTDIR="$R" PREFIX="$P" install >"$T/install.out" 2>&1
 for f in bin/smsup lib/libsmsup-worker.a lib/libsmsup-worker.so \
     lib/libsmsup-worker.so.1 include/smsup/worker.h \
     lib/pkgconfig/smsup-worker.pc share/man/man1/smsup.1 \
-    share/man/man3/smsup-worker.3; do
+    share/man/man3/smsup-worker.3 share/man/man5/smsup.conf.5 \
+    share/man/man7/smsup-protocol.7 lib/systemd/system/smsup.service \
+    share/bash-completion/completions/smsup; do
 	[ -e "$R$P/$f" ] || fail "not installed: $f"
 done
 expect "$(readlink "$R$P/lib/libsmsup-worker.so.1")" libsmsup-worker.so.0.1.0 soname link
+expect_match "$(cat "$R$P/lib/systemd/system/smsup.service")" "^ExecStart=$P/bin/smsup -S /run/smsup/control.sock run -c /etc/smsup.conf" "unit paths"
+# The unit is valid (only its staged binary and man pages are not in place).
+if command -v systemd-analyze >/dev/null; then
+	systemd-analyze verify "$R$P/lib/systemd/system/smsup.service" 2>"$T/verify" || true
+	if grep -v -e 'is not executable' -e "Command 'man " "$T/verify" | grep -q .; then
+		fail "systemd-analyze verify: $(cat "$T/verify")"
+	fi
+fi
+# Bash completion: commands, and machine names from the supervisor.
+if [ -r /usr/share/bash-completion/bash_completion ]; then
+	out=$(bash -c '. /usr/share/bash-completion/bash_completion
+		. "$1/share/bash-completion/completions/smsup"
+		COMP_WORDS=(smsup st); COMP_CWORD=1; COMP_LINE="smsup st"; COMP_POINT=8
+		_smsup; echo "${COMPREPLY[*]}"' _ "$R$P")
+	expect "$out" "status state stop" "completion of commands"
+fi
 
 # Out of the tree: the counter of smsup-worker(3), built with pkg-config.
 cp "$SRC/examples/counter/counter-v2.c" "$T/counter.c"
@@ -33,6 +51,13 @@ S="$R$P/bin/smsup"
 start counter
 expect "$("$S" call counter incr)" ok "call to the out-of-tree machine"
 expect "$("$S" call counter count)" 1 count
+if [ -r /usr/share/bash-completion/bash_completion ]; then
+	out=$(PATH="$R$P/bin:$PATH" bash -c '. /usr/share/bash-completion/bash_completion
+		. "$1/share/bash-completion/completions/smsup"
+		COMP_WORDS=(smsup call c); COMP_CWORD=2; COMP_LINE="smsup call c"; COMP_POINT=12
+		_smsup; echo "${COMPREPLY[*]}"' _ "$R$P")
+	expect "$out" counter "completion of machine names"
+fi
 "$S" shutdown
 wait "$SUP"
 SUP=
