@@ -74,6 +74,28 @@ for _ in $(seq 200); do [ "$(wc -l <"$T/trace2")" -ge 2003 ] && break; sleep 0.0
 expect "$(grep -c 'Output: ok$' "$T/trace2")" 2002 "every input traced once"
 expect "$("$S" call counter count)" 2004 "count after the traced load"
 
+# A trace that does not read loses lines, says so, and slows nobody.
+mkfifo "$T/fifo"
+"$S" trace --no-state counter >"$T/fifo" 2>/dev/null &
+TR4=$!
+exec 3<"$T/fifo"
+sleep 0.2
+for _ in $(seq 300000); do echo incr; done >"$T/many"
+"$S" call -l counter <"$T/many" >/dev/null
+expect "$("$S" call counter count)" 302004 "inputs while a trace stalls"
+rss=$(awk '/VmRSS/ { print $2 }' "/proc/$SUP/status")
+[ "$rss" -lt 65536 ] || fail "supervisor RSS ${rss} KiB with a stalled trace"
+cat <&3 >"$T/stalled" &
+# The note comes with the first event after the trace has caught up.
+for _ in $(seq 200); do
+	"$S" call counter incr >/dev/null
+	grep -q 'events dropped' "$T/stalled" && break
+	sleep 0.05
+done
+expect_match "$(cat "$T/stalled")" 'counter: [0-9]+ events dropped \(the trace read too slowly\)' "dropped trace lines"
+kill $TR4 2>/dev/null || true
+exec 3<&-
+
 # Stopping the machine ends its traces (exit 0).
 "$S" stop counter >/dev/null
 wait $TR || fail "trace exit status"
