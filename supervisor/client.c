@@ -138,6 +138,28 @@ client_open(const char *path)
 }
 
 /*
+ * Connect, send one request, read its answer into r (valid while in is),
+ * and close. 0, or the exit status of the failure (said on stderr).
+ */
+int
+client_ask(const char *path, uint8_t type, const struct buf *p,
+    struct buf *in, struct reply *r)
+{
+	int	 fd, rc;
+
+	if ((fd = client_open(path)) == -1)
+		return EXIT_NOSERVER;
+	rc = client_request(fd, type, p, in, r);
+	close(fd);
+	if (rc != 1) {
+		fprintf(stderr, "smsup: the supervisor closed the connection "
+		    "without answering\n");
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
+/*
  * A command of one request and one text answer: print it on stdout (OK)
  * or stderr (error). Returns the exit status.
  */
@@ -146,17 +168,11 @@ client_simple(const char *path, uint8_t type, const struct buf *p)
 {
 	struct buf	 in = { 0 };
 	struct reply	 r;
-	int		 fd, rc;
+	int		 rc;
 
-	if ((fd = client_open(path)) == -1)
-		return EXIT_NOSERVER;
-	rc = client_request(fd, type, p, &in, &r);
-	close(fd);
-	if (rc != 1) {
-		fprintf(stderr, "smsup: the supervisor closed the connection "
-		    "without answering\n");
+	if ((rc = client_ask(path, type, p, &in, &r)) != 0) {
 		buf_free(&in);
-		return EXIT_FAIL;
+		return rc;
 	}
 	if (r.type == FRAME_R_OK) {
 		if (r.len > 0)

@@ -24,21 +24,15 @@ cmd_history_exec(const char *path, int argc, char **argv)
 	uint32_t		 n, ok, i;
 	time_t			 t;
 	char			 text[1024], stamp[32];
-	int			 fd, rc;
+	int			 rc;
 
 	if (getopt(argc, argv, "") != -1 || argc - optind != 1)
 		return cmd_usage(&cmd_history_entry);
 	msg_put_str(&p, argv[optind]);
-	if ((fd = client_open(path)) == -1)
-		return EXIT_NOSERVER;
-	rc = client_request(fd, FRAME_C_HISTORY, &p, &in, &rep);
-	close(fd);
+	rc = client_ask(path, FRAME_C_HISTORY, &p, &in, &rep);
 	buf_free(&p);
-	if (rc != 1) {
-		fprintf(stderr, "smsup: the supervisor closed the connection "
-		    "without answering\n");
-		return EXIT_FAIL;
-	}
+	if (rc != 0)
+		return rc;
 	if (rep.type != FRAME_R_HISTORY)
 		return client_error(&rep);
 	msg_init(&r, rep.data, rep.len);

@@ -52,7 +52,7 @@ cmd_state_exec(const char *path, int argc, char **argv)
 	struct image		 img;
 	const uint8_t		*image;
 	char			 fields[1024], err[256];
-	int			 fd, rc, c, raw = 0;
+	int			 rc, c, raw = 0;
 
 	while ((c = getopt_long(argc, argv, "r", cmd_state_long, NULL)) != -1)
 		if (c == 'r')
@@ -67,16 +67,10 @@ cmd_state_exec(const char *path, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	msg_put_str(&p, argv[optind]);
-	if ((fd = client_open(path)) == -1)
-		return EXIT_NOSERVER;
-	rc = client_request(fd, FRAME_C_STATE, &p, &in, &rep);
-	close(fd);
+	rc = client_ask(path, FRAME_C_STATE, &p, &in, &rep);
 	buf_free(&p);
-	if (rc != 1) {
-		fprintf(stderr, "smsup: the supervisor closed the connection "
-		    "without answering\n");
-		return EXIT_FAIL;
-	}
+	if (rc != 0)
+		return rc;
 	if (rep.type != FRAME_R_STATE)
 		return client_error(&rep);
 	msg_init(&r, rep.data, rep.len);

@@ -250,7 +250,7 @@ cmd_status_exec(const char *path, int argc, char **argv)
 	struct msg_reader	 mr;
 	struct status_row	*rows;
 	uint32_t		 n, i;
-	int			 fd, c, rc, json = 0, named;
+	int			 c, rc, json = 0, named;
 
 	while ((c = getopt_long(argc, argv, "j", cmd_status_long, NULL)) != -1)
 		if (c == 'j')
@@ -262,16 +262,10 @@ cmd_status_exec(const char *path, int argc, char **argv)
 	for (c = optind; c < argc; c++)
 		msg_put_str(&p, argv[c]);
 	msg_put_u32(&p, json || named ? STATUS_DETAIL : 0);
-	if ((fd = client_open(path)) == -1)
-		return EXIT_NOSERVER;
-	rc = client_request(fd, FRAME_C_STATUS, &p, &in, &r);
-	close(fd);
+	rc = client_ask(path, FRAME_C_STATUS, &p, &in, &r);
 	buf_free(&p);
-	if (rc != 1) {
-		fprintf(stderr, "smsup: the supervisor closed the connection "
-		    "without answering\n");
-		return EXIT_FAIL;
-	}
+	if (rc != 0)
+		return rc;
 	if (r.type != FRAME_R_STATUS)
 		return client_error(&r);
 	msg_init(&mr, r.data, r.len);
