@@ -125,8 +125,8 @@ notify_check(void)
 			stopping++;
 	}
 	snprintf(status, sizeof status, "%d machines: %d running, %d "
-	    "starting, %d upgrading, %d failed", n, running, starting,
-	    upgrading, failed);
+	    "starting, %d upgrading, %d stopping, %d failed", n, running,
+	    starting, upgrading, stopping, failed);
 	if (notify_owed && starting == 0 && upgrading == 0 && stopping == 0) {
 		notify_owed = 0;
 		notify_send("READY=1\nSTATUS=%s", status);

@@ -64,7 +64,7 @@ NOTIFY_SOCKET="$T/notify" JOURNAL_STREAM=$JS "$S" run -c "$T/smsup.conf" \
 SUP=$!
 export SMSUP_SOCKET="$T/conf.sock"
 for _ in $(seq 100); do grep -q READY=1 "$T/notes" && break; sleep 0.05; done
-expect_match "$(grep READY=1 "$T/notes")" '^READY=1\|STATUS=2 machines: 2 running, 0 starting, 0 upgrading, 0 failed$' "READY=1 once all run"
+expect_match "$(grep READY=1 "$T/notes")" '^READY=1\|STATUS=2 machines: 2 running, 0 starting, 0 upgrading, 0 stopping, 0 failed$' "READY=1 once all run"
 [ -S "$T/conf.sock" ] || fail "socket from the config file"
 [ -d "$T/state2" ] || fail "state directory from the config file"
 expect_match "$(cat "$T/journal")" '^<6>counter: running counter version 1' "journald priorities"
@@ -107,7 +107,7 @@ wait_state kv running
 "$S" shutdown >/dev/null
 wait $SUP || fail "supervisor exit status"
 SUP=
-expect_match "$(tail -n 1 "$T/notes")" '^STOPPING=1' "STOPPING=1"
+expect_match "$(grep STOPPING "$T/notes")" '^STOPPING=1\|STATUS=stopping$' "STOPPING=1"
 kill $NOTIFYD
 
 # -q: warnings only. -d: a daemon with a pid file, not a session leader.
