@@ -6,6 +6,8 @@
 #   make soak     4 clients x 100,000 inputs under 100 upgrades, 1 in 5 failing
 #   make bench    smsup against raw baselines (bench-quick: the short run)
 #   make install [PREFIX=/usr/local] [DESTDIR=...] | uninstall
+#   make asan     unit and end-to-end tests under ASan and UBSan
+#   make valgrind the supervisor under memcheck; make fuzz [FUZZ_SECONDS=N]
 #   make unit | e2e | lint | clean
 #
 # `make demo` and `make check` install missing Debian packages first.
@@ -15,7 +17,8 @@ O	?= build
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 	   -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith \
-	   -Wno-format-truncation -Iserialize -Iinclude -MMD -MP
+	   -Wno-format-truncation -Iserialize -Iinclude -MMD -MP $(SAN)
+LDFLAGS	+= $(SAN)
 # (snprintf truncating a human-readable message is intended: that is why
 # it is snprintf.)
 LDLIBS_SUP	= -lev -pthread
@@ -194,6 +197,53 @@ lint: deps
 	mandoc -Tlint -W warning man/*.[0-9]
 	$(MAKE) clean all
 
+# make fuzz [FUZZ_SECONDS=30]: each libFuzzer harness of fuzz/ (clang, with
+# ASan and UBSan) for that long, from its seed corpus in fuzz/corpus/; what
+# it finds goes to $(O)/fuzz/corpus/ and crashes to $(O)/fuzz/crash-*.
+FUZZ_SECONDS ?= 30
+FUZZ_PKGS = clang libclang-rt-dev
+FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Iserialize -Iinclude -Isupervisor \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SER = frame image tpljson
+FUZZ_SUP = control config
+SUP_LIB_SRC = $(filter-out supervisor/main.c,$(SUP_SRC))
+
+$(FUZZ_SER:%=$(O)/fuzz/%): $(O)/fuzz/%: fuzz/%.c $(SER_SRC)
+	@mkdir -p $(@D)
+	@echo "  FUZZ  $@"
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^
+
+$(FUZZ_SUP:%=$(O)/fuzz/%): $(O)/fuzz/%: fuzz/%.c $(SER_SRC) $(SUP_LIB_SRC)
+	@mkdir -p $(@D)
+	@echo "  FUZZ  $@"
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ -lev -pthread
+
+fuzz:
+	@sh tools/deps.sh $(FUZZ_PKGS)
+	$(MAKE) $(FUZZ_SER:%=$(O)/fuzz/%) $(FUZZ_SUP:%=$(O)/fuzz/%)
+	@sh fuzz/run.sh $(O) $(FUZZ_SECONDS) $(FUZZ_SER) $(FUZZ_SUP)
+
+# make asan: everything built with AddressSanitizer and UndefinedBehavior-
+# Sanitizer into $(O)-asan, and the unit and end-to-end tests run on it.
+ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+asan: test-deps
+	$(MAKE) O=$(O)-asan SAN="$(ASAN_FLAGS)" all \
+	    $(UNIT_BIN:$(O)/%=$(O)-asan/%)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LC_ALL=C \
+	    sh tests/unit/run.sh $(UNIT_BIN:$(O)/%=$(O)-asan/%)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LC_ALL=C \
+	    sh tests/e2e/run.sh -j $(JOBS) $(O)-asan
+
+# make valgrind: the supervisor under memcheck through the counter session
+# and an upgrade (tests/valgrind.sh).
+valgrind: test-deps
+	@sh tools/deps.sh valgrind
+	$(MAKE) all
+	@BUILD=$(O) sh tests/valgrind.sh
+
 # make install [PREFIX=/usr/local] [DESTDIR=...]; make uninstall.
 BINDIR	= $(DESTDIR)$(PREFIX)/bin
 LIBDIR	= $(DESTDIR)$(PREFIX)/lib
@@ -238,6 +288,7 @@ uninstall:
 clean:
 	rm -rf $(O)
 
+.PHONY: fuzz asan valgrind
 .PHONY: all deps test-deps unit e2e check soak bench bench-quick demo lint install uninstall clean
 .SECONDARY:
 

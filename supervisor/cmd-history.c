@@ -33,8 +33,11 @@ cmd_history_exec(const char *path, int argc, char **argv)
 	buf_free(&p);
 	if (rc != 0)
 		return rc;
-	if (rep.type != FRAME_R_HISTORY)
-		return client_error(&rep);
+	if (rep.type != FRAME_R_HISTORY) {
+		rc = client_error(&rep);
+		buf_free(&in);
+		return rc;
+	}
 	msg_init(&r, rep.data, rep.len);
 	msg_get_u32(&r, &n);
 	for (i = 0; i < n && !r.err; i++) {

@@ -213,6 +213,7 @@ cmd_input_exec(const char *path, int argc, char **argv)
 		if (cmd_input_read_all(STDIN_FILENO, &input) == -1) {
 			fprintf(stderr, "smsup: stdin: %s\n", errno == EFBIG ?
 			    "input larger than the cap" : strerror(errno));
+			buf_free(&input);
 			return EXIT_FAIL;
 		}
 	} else
@@ -221,8 +222,10 @@ cmd_input_exec(const char *path, int argc, char **argv)
 				buf_add(&input, " ", 1);
 			buf_add(&input, argv[i], strlen(argv[i]));
 		}
-	if ((fd = client_open(path)) == -1)
+	if ((fd = client_open(path)) == -1) {
+		buf_free(&input);
 		return EXIT_NOSERVER;
+	}
 	if (lines) {
 		rc = cmd_input_stream(fd, call, name);
 		close(fd);
@@ -233,14 +236,15 @@ cmd_input_exec(const char *path, int argc, char **argv)
 	rc = client_request(fd, call ? FRAME_C_CALL : FRAME_C_SEND, &p, &in,
 	    &r);
 	close(fd);
+	buf_free(&input);
+	buf_free(&p);
 	if (rc != 1) {
 		fprintf(stderr, "smsup: the supervisor closed the connection "
 		    "without answering\n");
+		buf_free(&in);
 		return EXIT_FAIL;
 	}
 	rc = cmd_input_print(call, 1, r.type, (char *)r.data, r.len, 0);
-	buf_free(&input);
-	buf_free(&p);
 	buf_free(&in);
 	return rc ? EXIT_FAIL : 0;
 }

@@ -21,6 +21,8 @@
 #include "smsup.h"
 
 static int	cmd_run_exec(const char *, int, char **);
+static int	cmd_run_main(const char *, int, char **, char ***, char ***,
+		    struct conf *);
 
 const struct cmd_entry cmd_run_entry = {
 	"run", "[-dqv] [-c file] [--pid-file file] [--state-dir dir]\n"
@@ -102,7 +104,7 @@ cmd_run_pidfile(const char *file)
  */
 static void
 cmd_run_daemon(int fd, int lockfd, const char *path, const char *pidfile,
-    const struct conf *conf, int level, int report)
+    struct conf *conf, int level, int report)
 {
 	char	 log[PATH_MAX];
 	pid_t	 pid;
@@ -141,14 +143,17 @@ cmd_run_daemon(int fd, int lockfd, const char *path, const char *pidfile,
 	rc = server_loop(fd, lockfd, path, NULL, NULL, 0, NULL, conf);
 	if (pidfile != NULL)
 		unlink(pidfile);
+	if (conf != NULL)
+		conf_free(conf);
 	_exit(rc);
 }
 
 static int
-cmd_run_exec(const char *sock, int argc, char **argv)
+cmd_run_main(const char *sock, int argc, char **argv, char ***np,
+    char ***pp, struct conf *conf)
 {
 	struct machine_opts	  o;
-	struct conf		  conf, *cf = NULL;
+	struct conf		 *cf = NULL;
 	uint32_t		  set = 0;
 	const char		 *state_opt = NULL, *conf_file = NULL;
 	const char		 *pidfile = NULL, *path = sock;
@@ -198,22 +203,22 @@ cmd_run_exec(const char *sock, int argc, char **argv)
 		}
 	}
 	if (conf_file != NULL) {
-		if (conf_load(conf_file, &conf, err, sizeof err) == -1 ||
-		    conf_check_binaries(&conf, conf_file, err, sizeof err) ==
+		if (conf_load(conf_file, conf, err, sizeof err) == -1 ||
+		    conf_check_binaries(conf, conf_file, err, sizeof err) ==
 		    -1) {
 			fprintf(stderr, "smsup: %s\n", err);
 			return EXIT_FAIL;
 		}
-		cf = &conf;
+		cf = conf;
 		/* -S and $SMSUP_SOCKET win over the file; so does --state-dir. */
-		if (conf.socket[0] != '\0' && !paths_socket_given)
-			path = conf.socket;
-		if (conf.state_dir[0] != '\0' && state_opt == NULL)
-			state_opt = conf.state_dir;
+		if (conf->socket[0] != '\0' && !paths_socket_given)
+			path = conf->socket;
+		if (conf->state_dir[0] != '\0' && state_opt == NULL)
+			state_opt = conf->state_dir;
 	}
 	n = argc - optind;
-	names = calloc((size_t)n + 1, sizeof *names);
-	paths = calloc((size_t)n + 1, sizeof *paths);
+	*np = names = calloc((size_t)n + 1, sizeof *names);
+	*pp = paths = calloc((size_t)n + 1, sizeof *paths);
 	if (names == NULL || paths == NULL)
 		fatal("calloc");
 	for (i = 0; i < n; i++) {
@@ -330,7 +335,25 @@ cmd_run_exec(const char *sock, int argc, char **argv)
 		    "on %s has its own\n", path);
 	rc = cmd_run_client(fd, names, paths, n, &o, set);
 	close(fd);
-	if (cf != NULL)
-		conf_free(cf);
+	return rc;
+}
+
+/* The names and paths are the caller's to free, whatever happened. */
+static int
+cmd_run_exec(const char *sock, int argc, char **argv)
+{
+	struct conf	  conf;
+	char		**names = NULL, **paths = NULL;
+	int		  rc, i;
+
+	memset(&conf, 0, sizeof conf);
+	rc = cmd_run_main(sock, argc, argv, &names, &paths, &conf);
+	conf_free(&conf);
+	for (i = 0; names != NULL && names[i] != NULL; i++)
+		free(names[i]);
+	for (i = 0; paths != NULL && paths[i] != NULL; i++)
+		free(paths[i]);
+	free(names);
+	free(paths);
 	return rc;
 }

@@ -71,8 +71,11 @@ cmd_state_exec(const char *path, int argc, char **argv)
 	buf_free(&p);
 	if (rc != 0)
 		return rc;
-	if (rep.type != FRAME_R_STATE)
-		return client_error(&rep);
+	if (rep.type != FRAME_R_STATE) {
+		rc = client_error(&rep);
+		buf_free(&in);
+		return rc;
+	}
 	msg_init(&r, rep.data, rep.len);
 	if (msg_get_str(&r, fields, sizeof fields) == -1) {
 		fprintf(stderr, "smsup: malformed state answer\n");

@@ -266,8 +266,11 @@ cmd_status_exec(const char *path, int argc, char **argv)
 	buf_free(&p);
 	if (rc != 0)
 		return rc;
-	if (r.type != FRAME_R_STATUS)
-		return client_error(&r);
+	if (r.type != FRAME_R_STATUS) {
+		rc = client_error(&r);
+		buf_free(&in);
+		return rc;
+	}
 	msg_init(&mr, r.data, r.len);
 	if (msg_get_u32(&mr, &n) == -1 || n > 100000 ||
 	    (rows = calloc(n ? n : 1, sizeof *rows)) == NULL) {

@@ -51,7 +51,9 @@ cmd_trace_exec(const char *path, int argc, char **argv)
 	}
 	if (rep.type != FRAME_R_OK) {
 		close(fd);
-		return client_error(&rep);
+		rc = client_error(&rep);
+		buf_free(&in);
+		return rc;
 	}
 	fprintf(stderr, "smsup: %.*s\n", (int)rep.len, (const char *)rep.data);
 	while ((rc = client_recv(fd, &in, &rep)) == 1) {

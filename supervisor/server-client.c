@@ -107,9 +107,13 @@ server_client_finish(struct client *c)
 	if (c->finishing || c->gone)
 		return;
 	c->finishing = 1;
+	/*
+	 * Its traces end (dropping their references); the last unref then
+	 * closes it if nothing else is owed, and may free it.
+	 */
+	server_client_ref(c);
 	inspect_client_gone(c);
-	if (c->refs == 1)
-		peer_finish(c->peer);
+	server_client_unref(c);
 }
 
 /* EOF (a half-close) or a malformed frame: answer what is owed, then close. */

@@ -45,9 +45,8 @@ main_info(void)
 
 /* Read an image from stdin, migrate it, write this version's image. */
 static int
-main_migrate(void *state)
+main_migrate_io(void *state, struct buf *inb, struct buf *outb)
 {
-	struct buf	 in = { 0 }, out = { 0 };
 	size_t		 max = FRAME_IMAGE_MAX_DEFAULT;
 	ssize_t		 n;
 
@@ -57,12 +56,13 @@ main_migrate(void *state)
 		return 1;
 	}
 	for (;;) {
-		if (buf_reserve(&in, 65536) == -1) {
+		if (buf_reserve(inb, 65536) == -1) {
 			fprintf(stderr, "%s: --sm-migrate: out of memory\n",
 			    smsup_machine.name);
 			return 1;
 		}
-		n = read(STDIN_FILENO, in.data + in.len, in.cap - in.len);
+		n = read(STDIN_FILENO, inb->data + inb->len,
+		    inb->cap - inb->len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -72,21 +72,21 @@ main_migrate(void *state)
 		}
 		if (n == 0)
 			break;
-		in.len += (size_t)n;
-		if (in.len > max) {
+		inb->len += (size_t)n;
+		if (inb->len > max) {
 			fprintf(stderr, "%s: --sm-migrate: image larger than "
 			    "%zu bytes\n", smsup_machine.name, max);
 			return 1;
 		}
 	}
-	if (state_restore(state, in.data, in.len) == -1 ||
-	    state_save(state, &out, max) == -1) {
+	if (state_restore(state, inb->data, inb->len) == -1 ||
+	    state_save(state, outb, max) == -1) {
 		fprintf(stderr, "%s: --sm-migrate: %s\n", smsup_machine.name,
 		    state_lasterr());
 		return 1;
 	}
-	while (buf_used(&out) > 0) {
-		n = write(STDOUT_FILENO, buf_head(&out), buf_used(&out));
+	while (buf_used(outb) > 0) {
+		n = write(STDOUT_FILENO, buf_head(outb), buf_used(outb));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -94,11 +94,23 @@ main_migrate(void *state)
 			    smsup_machine.name, strerror(errno));
 			return 1;
 		}
-		buf_consume(&out, (size_t)n);
+		buf_consume(outb, (size_t)n);
 	}
 	if (smsup_machine.destroy != NULL)
 		smsup_machine.destroy(state);
 	return 0;
+}
+
+static int
+main_migrate(void *state)
+{
+	struct buf	 in = { 0 }, out = { 0 };
+	int		 rc;
+
+	rc = main_migrate_io(state, &in, &out);
+	buf_free(&in);
+	buf_free(&out);
+	return rc;
 }
 
 int
@@ -108,6 +120,7 @@ main(int argc, char **argv)
 	void		*state;
 	char		*end;
 	long		 fd;
+	int		 rc;
 
 	state_hooks();
 	if ((why = state_check(&smsup_machine)) != NULL) {
@@ -120,19 +133,24 @@ main(int argc, char **argv)
 		return 71;
 	}
 	if (argc == 2 && strcmp(argv[1], "--sm-info") == 0)
-		return main_info();
-	if (argc == 2 && strcmp(argv[1], "--sm-migrate") == 0)
-		return main_migrate(state);
-	if (argc != 1 || (env = getenv("SMSUP_FD")) == NULL) {
+		rc = main_info();
+	else if (argc == 2 && strcmp(argv[1], "--sm-migrate") == 0)
+		rc = main_migrate(state);
+	else if (argc != 1 || (env = getenv("SMSUP_FD")) == NULL) {
 		main_usage(argv[0]);
-		return 64;
+		rc = 64;
+	} else {
+		errno = 0;
+		fd = strtol(env, &end, 10);
+		if (errno != 0 || *end != '\0' || fd < 3 || fd > INT_MAX) {
+			fprintf(stderr, "%s: bad SMSUP_FD '%s'\n", argv[0],
+			    env);
+			rc = 64;
+		} else {
+			unsetenv("SMSUP_FD");
+			rc = serve_run((int)fd, state);
+		}
 	}
-	errno = 0;
-	fd = strtol(env, &end, 10);
-	if (errno != 0 || *end != '\0' || fd < 3 || fd > INT_MAX) {
-		fprintf(stderr, "%s: bad SMSUP_FD '%s'\n", argv[0], env);
-		return 64;
-	}
-	unsetenv("SMSUP_FD");
-	return serve_run((int)fd, state);
+	free(state);
+	return rc;
 }

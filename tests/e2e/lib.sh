@@ -11,6 +11,9 @@ export SMSUP_SOCKET="$T/control.sock"
 export SMSUP_STATE_DIR="$T/state"
 export SMSUP_PATH="$T"
 SUP=
+# Built with ASan (make asan): memory figures do not hold there.
+SANITIZED=
+nm "$S" 2>/dev/null | grep -q __asan_init && SANITIZED=1
 cd "$T"
 
 cleanup() {

@@ -105,7 +105,7 @@ expect "$(col counter 2)" 2 "running configuration stays"
 wait_state kv running
 
 "$S" shutdown >/dev/null
-wait $SUP || fail "supervisor exit status"
+wait $SUP || fail "supervisor exit status: $(tail -n 20 "$T/journal")"
 SUP=
 expect_match "$(grep STOPPING "$T/notes")" '^STOPPING=1\|STATUS=stopping$' "STOPPING=1"
 kill $NOTIFYD

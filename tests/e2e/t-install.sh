@@ -40,7 +40,11 @@ cp "$SRC/examples/counter/counter-v2.c" "$T/counter.c"
 export PKG_CONFIG_PATH="$R$P/lib/pkgconfig"
 flags=$(pkg-config --define-variable=prefix="$R$P" --cflags --libs smsup-worker) ||
 	fail "pkg-config does not know smsup-worker"
-cc -o "$T/counter" "$T/counter.c" $flags || fail "out-of-tree build"
+# (Under make asan the library is instrumented: so must the program be.)
+san=
+nm "$R$P/lib/libsmsup-worker.a" 2>/dev/null | grep -q __asan_ &&
+	san="-fsanitize=address,undefined"
+cc $san -o "$T/counter" "$T/counter.c" $flags || fail "out-of-tree build"
 export LD_LIBRARY_PATH="$R$P/lib"
 ldd "$T/counter" | grep -q "libsmsup-worker.so.1 => $R$P/lib/" ||
 	fail "not linked to the installed library: $(ldd "$T/counter")"

@@ -62,5 +62,7 @@ main(int argc, char **argv)
 		}
 	}
 	printf("closed\n");
+	buf_free(&in);
+	buf_free(&out);
 	return 0;
 }
