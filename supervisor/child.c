@@ -1,6 +1,8 @@
 /*
- * child.c: worker processes. A child is spawned with posix_spawn (no shell)
- * with its end of a socketpair as fd 3 (SMSUP_FD=3), stdin from /dev/null,
+ * child.c: worker processes. A child is spawned with posix_spawn (no
+ * shell, an absolute path, a small explicit environment, no descriptor of
+ * ours: all are close-on-exec) with its end of a socketpair as fd 3
+ * (SMSUP_FD=3), stdin from /dev/null,
  * stdout and stderr on the supervisor's stderr, default signal dispositions
  * and an empty signal mask. It is gone once both its exit status and the
  * end of its channel have been seen: then its owner's gone callback runs,
@@ -42,20 +44,44 @@ child_describe_exit(int status, char *out, size_t len)
 		snprintf(out, len, "ended with status 0x%x", status);
 }
 
-/* Build the environment: ours, with SMSUP_FD=3 and SMSUP_MACHINE=name. */
+/* Whether variable `var` (NAME=VALUE) is in the list (names, separated). */
+static int
+child_env_listed(const char *var, const char *list)
+{
+	size_t	 n = strcspn(var, "="), k;
+
+	while (list != NULL && *list != '\0') {
+		list += strspn(list, " ,:");
+		k = strcspn(list, " ,:");
+		if (k == n && k > 0 && strncmp(var, list, n) == 0)
+			return 1;
+		list += k;
+	}
+	return 0;
+}
+
+/*
+ * The worker's environment: explicit and small. Of ours, only the
+ * variables of CHILD_ENV_PASS and of $SMSUP_WORKER_ENV (names separated by
+ * spaces, commas or colons), then SMSUP_FD=3 and SMSUP_MACHINE=name.
+ */
+#define CHILD_ENV_PASS	"PATH HOME USER LOGNAME LANG LC_ALL LC_CTYPE " \
+			"LC_MESSAGES TZ TMPDIR"
 static char **
 child_env(const char *name, char *machine, size_t len)
 {
-	char	**env;
-	size_t	  n, i, j;
+	const char	 *extra = getenv("SMSUP_WORKER_ENV");
+	char		**env;
+	size_t		  n, i, j;
 
 	for (n = 0; environ[n] != NULL; n++)
 		;
 	if ((env = calloc(n + 3, sizeof *env)) == NULL)
 		return NULL;
 	for (i = j = 0; i < n; i++)
-		if (strncmp(environ[i], "SMSUP_FD=", 9) != 0 &&
-		    strncmp(environ[i], "SMSUP_MACHINE=", 14) != 0)
+		if (strncmp(environ[i], "SMSUP_", 6) != 0 &&
+		    (child_env_listed(environ[i], CHILD_ENV_PASS) ||
+		    child_env_listed(environ[i], extra)))
 			env[j++] = environ[i];
 	env[j++] = "SMSUP_FD=3";
 	snprintf(machine, len, "SMSUP_MACHINE=%s", name);
@@ -119,6 +145,8 @@ child_spawn(const char *path, const char *name, child_frame_cb *frame,
 	    O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+	/* Nothing else, not even what our parent left without O_CLOEXEC. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
 
 	argv[0] = (char *)path;
 	argv[1] = NULL;

@@ -46,7 +46,8 @@ client_send(int fd, uint8_t type, uint64_t id, const struct buf *p)
 	    0) == -1)
 		return -1;
 	while (buf_used(&b) > 0) {
-		n = write(fd, buf_head(&b), buf_used(&b));
+		/* A supervisor that hung up is an error here, not a SIGPIPE. */
+		n = send(fd, buf_head(&b), buf_used(&b), MSG_NOSIGNAL);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -107,7 +108,9 @@ int
 client_request(int fd, uint8_t type, const struct buf *p, struct buf *in,
     struct reply *r)
 {
-	if (client_send(fd, type, 1, p) == -1)
+	/* Even if the send failed, an answer (a refusal) may be there. */
+	if (client_send(fd, type, 1, p) == -1 && errno != EPIPE &&
+	    errno != ECONNRESET)
 		return -1;
 	return client_recv(fd, in, r);
 }

@@ -67,6 +67,47 @@ paths_absolute(const char *path, char *out, size_t len)
 }
 
 /* 0 if path is a regular, executable file; else why not in err. */
+/*
+ * As sshd's StrictModes: whoever can change the binary, or swap it in its
+ * directory, decides what the next upgrade runs. Refuse a binary writable
+ * by group or others, or under a directory writable by others that is not
+ * sticky, or owned by another user than us or root.
+ */
+static int
+paths_check_owner(const char *path, const struct stat *st, char *err,
+    size_t errlen)
+{
+	struct stat	 dst;
+	char		 dir[PATH_MAX], *slash;
+	uid_t		 me = geteuid();
+
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s: refusing a binary writable by group "
+		    "or others (chmod go-w %s)", path, path);
+		return -1;
+	}
+	if (st->st_uid != me && st->st_uid != 0) {
+		snprintf(err, errlen, "%s: refusing a binary owned by uid %ld, "
+		    "neither us nor root", path, (long)st->st_uid);
+		return -1;
+	}
+	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+		return 0;
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		if (stat(dir, &dst) == -1)
+			break;
+		if ((dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX)) {
+			snprintf(err, errlen, "%s: refusing a binary under %s, "
+			    "writable by others and not sticky", path, dir);
+			return -1;
+		}
+		if (slash == dir)
+			break;
+	}
+	return 0;
+}
+
 int
 paths_check_binary(const char *path, char *err, size_t errlen)
 {
@@ -84,7 +125,7 @@ paths_check_binary(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: not executable", path);
 		return -1;
 	}
-	return 0;
+	return paths_check_owner(path, &st, err, errlen);
 }
 
 /*

@@ -36,7 +36,8 @@ static ev_prepare	 server_prepare;
 static int
 server_mkdir(const char *path, char *err, size_t len)
 {
-	char	 dir[PATH_MAX], *slash;
+	struct stat	 st;
+	char		 dir[PATH_MAX], *slash;
 
 	snprintf(dir, sizeof dir, "%s", path);
 	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
@@ -44,6 +45,19 @@ server_mkdir(const char *path, char *err, size_t len)
 	*slash = '\0';
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		snprintf(err, len, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	/* Ours (or root's), and nobody else may replace what is in it. */
+	if (lstat(dir, &st) == -1) {
+		snprintf(err, len, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != geteuid() &&
+	    st.st_uid != 0) || ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+	    !(st.st_mode & S_ISVTX))) {
+		snprintf(err, len, "%s: unsafe directory for the socket (it "
+		    "must be ours, and not writable by others unless sticky)",
+		    dir);
 		return -1;
 	}
 	return 0;
@@ -108,6 +122,33 @@ server_listen(const char *path, int *lockfd, char *err, size_t len)
 	return fd;
 }
 
+/*
+ * Only our own user and root may talk to us (SO_PEERCRED), whatever the
+ * socket's mode says. Others get a refusal that tells them nothing else.
+ */
+static int
+server_peer_allowed(int fd)
+{
+	static const char	 msg[] = "permission denied";
+	struct ucred		 cred;
+	socklen_t		 len = sizeof cred;
+	struct buf		 b = { 0 };
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("SO_PEERCRED");
+		return 0;
+	}
+	if (cred.uid == geteuid() || cred.uid == 0)
+		return 1;
+	log_warnx("refused a client of uid %ld (pid %ld): only uid %ld and "
+	    "root may control this supervisor", (long)cred.uid,
+	    (long)cred.pid, (long)geteuid());
+	if (frame_put(&b, FRAME_R_ERROR, 0, msg, sizeof msg - 1) == 0)
+		(void)!write(fd, buf_head(&b), buf_used(&b));
+	buf_free(&b);
+	return 0;
+}
+
 static void
 server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -122,6 +163,10 @@ server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			    errno != EINTR && errno != ECONNABORTED)
 				log_warn("accept");
 			return;
+		}
+		if (!server_peer_allowed(fd)) {
+			close(fd);
+			continue;
 		}
 		if (server_client_new(fd) == NULL) {
 			log_warnx("out of memory for a client");

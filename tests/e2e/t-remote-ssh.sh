@@ -32,7 +32,7 @@ CONF
 [ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd
 "$SSHD" -f "$T/sshd_config" -D -e 2>"$T/sshd.log" &
 SSHD_PID=$!
-trap 'kill $SSHD_PID 2>/dev/null || true; cleanup' EXIT INT TERM
+trap 'r=$?; kill $SSHD_PID 2>/dev/null || true; (exit $r); cleanup' EXIT INT TERM
 
 export SMSUP_SSH="ssh -F /dev/null -i $T/id -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=$T/known_hosts -o LogLevel=ERROR"
 export SMSUP_REMOTE="$S"

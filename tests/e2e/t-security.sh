@@ -1,0 +1,56 @@
+# t-security.sh: who may talk to the supervisor and what it runs: another
+# user is refused (by the socket's mode, and by SO_PEERCRED when the mode
+# would let them in) and learns nothing; workers get only their channel
+# as a descriptor and a small explicit environment; binaries writable by
+# others, or in directories others can change, are refused.
+. "$(dirname "$0")/lib.sh"
+
+use examples/counter-v1 counter
+use examples/counter-v2 counter2
+FOO_SECRET=hunter2 SMSUP_WORKER_ENV="EXTRA_OK" EXTRA_OK=yes start counter
+
+# The worker: descriptors 0, 1, 2 and its channel 3, nothing else.
+pid=$(col counter 3)
+expect "$(ls /proc/"$pid"/fd | sort -n | tr '\n' ' ')" "0 1 2 3 " "worker descriptors"
+env=$(tr '\0' '\n' <"/proc/$pid/environ")
+expect_match "$env" '^SMSUP_FD=3$' "SMSUP_FD"
+expect_match "$env" '^SMSUP_MACHINE=counter$' "SMSUP_MACHINE"
+expect_match "$env" '^EXTRA_OK=yes$' "SMSUP_WORKER_ENV passes a variable"
+printf '%s\n' "$env" | grep -q FOO_SECRET && fail "worker got FOO_SECRET"
+printf '%s\n' "$env" | grep -q '^SMSUP_SOCKET' && fail "worker got SMSUP_SOCKET"
+expect_match "$(ls -ld "$(dirname "$SMSUP_SOCKET")")" '^drwx------' "socket directory mode"
+expect_match "$(ls -l "$SMSUP_SOCKET")" '^srw-------' "socket mode"
+
+# Binaries others could change are refused, at run and at upgrade.
+install -m 0775 "$B/examples/counter-v2" "$T/gw"
+status_of 1 "$S" upgrade "counter=$T/gw"
+expect_match "$(cat "$T/err")" "refusing a binary writable by group or others \\(chmod go-w $T/gw\\)" "group-writable binary"
+mkdir -m 0777 "$T/open"
+install -m 0755 "$B/examples/counter-v2" "$T/open/counter"
+status_of 1 "$S" run "other=$T/open/counter"
+expect_match "$(cat "$T/err")" "refusing a binary under $T/open, writable by others and not sticky" "world-writable directory"
+chmod 1777 "$T/open"
+"$S" run "other=$T/open/counter" >/dev/null || fail "a sticky directory is fine"
+expect "$("$S" call counter incr)" ok "still serving"
+
+# Another user.
+if [ "$(id -u)" -ne 0 ]; then
+	echo "t-security: not root: the second-user part needs root" >&2
+	exit 0
+fi
+U=smsupt$$
+useradd -M -d /nonexistent -s /usr/sbin/nologin "$U"
+trap 'r=$?; userdel "$U" 2>/dev/null || true; (exit $r); cleanup' EXIT INT TERM
+as_other() { setpriv --reuid="$U" --regid="$U" --clear-groups "$@"; }
+chmod 0711 "$T"
+status_of 3 as_other "$S" status
+expect_match "$(cat "$T/err")" 'Permission denied' "socket directory keeps others out"
+# Even with the socket open to all, the supervisor itself refuses them.
+chmod 0711 "$(dirname "$SMSUP_SOCKET")"
+chmod 0666 "$SMSUP_SOCKET"
+status_of 1 as_other "$S" status
+expect "$(cat "$T/err")" "smsup: permission denied" "SO_PEERCRED refusal"
+status_of 1 as_other "$S" call counter incr
+expect "$(cat "$T/err")" "smsup: permission denied" "no machine names in the refusal"
+expect_match "$(cat "$T/log")" "refused a client of uid $(id -u "$U") \\(pid [0-9]+\\): only uid 0 and root may control this supervisor" "refusal logged"
+expect "$("$S" call counter count)" 1 "root still served, nothing applied for the other"
