@@ -144,6 +144,7 @@ machine_error_pending(struct machine *m, const char *why)
 	m->discard = 0;
 	buf_reset(&m->held);
 	m->nheld = 0;
+	backlog_release(m, 0);
 }
 
 static void
@@ -168,6 +169,8 @@ machine_remove(struct machine *m)
 		child_kill(m->worker);
 	inspect_machine_gone(m, "stopped");
 	machine_error_pending(m, "machine removed");
+	backlog_release(m, 1);
+	queue_free(&m->producers);
 	machine_answer_waiters(m, FRAME_R_ERROR, "machine removed");
 	TAILQ_REMOVE(&machines, m, entry);
 	machine_persist(m);
@@ -333,6 +336,7 @@ machine_fail(struct machine *m, const char *fmt, ...)
 	log_warnx("%s: failed: %s", m->name, m->why);
 	inspect_queries_fail(m, m->why);
 	inspect_note(m, "failed: %s", m->why);
+	backlog_release(m, 1);
 	snprintf(msg, sizeof msg, "machine %s failed: %s", m->name, m->why);
 	machine_error_pending(m, msg);
 	machine_answer_waiters(m, FRAME_R_ERROR, msg);
@@ -468,6 +472,7 @@ machine_answer(struct machine *m, const struct frame *f)
 		server_client_unref(p->client);
 	}
 	queue_pop(&m->pending);
+	backlog_release(m, 0);
 	if (m->upgrade != NULL)
 		upgrade_answered(m);
 }

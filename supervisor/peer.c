@@ -36,11 +36,17 @@ struct peer {
 	int			 finishing; /* close once the output is out */
 	peer_stop_cb		*stop;	/* EOF or bad frame: owner decides */
 	int			 stopped; /* reads (and parses) no more */
+
+	/* Backpressure: reading pauses while either holds. */
+	int			 holds;	  /* the owner's (peer_hold) */
+	size_t			 out_high; /* pause above this much output */
+	int			 out_full;
 };
 
 static LIST_HEAD(, peer) peer_dirty = LIST_HEAD_INITIALIZER(peer_dirty);
 
 static void	peer_read_cb(struct ev_loop *, ev_io *, int);
+static void	peer_update_reading(struct peer *);
 static void	peer_write_cb(struct ev_loop *, ev_io *, int);
 static void	peer_write(struct peer *);
 
@@ -110,6 +116,52 @@ peer_lose(struct peer *p, const char *why)
 	peer_close(p);
 	if (p->lost != NULL)
 		p->lost(p, why, p->arg);
+}
+
+/* Whether frames may be read and dispatched now. */
+static int
+peer_reading(const struct peer *p)
+{
+	return !p->dead && !p->stopped && !p->finishing && p->holds == 0 &&
+	    !p->out_full;
+}
+
+/*
+ * Watch the socket for reading iff the peer reads; frames already in the
+ * buffer are dispatched on the next turn of the loop (never from here:
+ * this is called from other peers' callbacks).
+ */
+static void
+peer_update_reading(struct peer *p)
+{
+	if (p->dead)
+		return;
+	if (peer_reading(p)) {
+		if (!ev_is_active(&p->rio)) {
+			ev_io_start(EV_DEFAULT, &p->rio);
+			if (buf_used(&p->in) > 0)
+				ev_feed_event(EV_DEFAULT, &p->rio, EV_READ);
+		}
+	} else if (ev_is_active(&p->rio))
+		ev_io_stop(EV_DEFAULT, &p->rio);
+}
+
+/*
+ * The owner's backpressure: while any hold is on (+1 / -1), the peer reads
+ * nothing, so whoever sends to it blocks.
+ */
+void
+peer_hold(struct peer *p, int delta)
+{
+	p->holds += delta;
+	peer_update_reading(p);
+}
+
+/* Read nothing while more than high bytes of output wait (0: no limit). */
+void
+peer_set_out_high(struct peer *p, size_t high)
+{
+	p->out_high = high;
 }
 
 /* Read and dispatch nothing more (what is queued is still written). */
@@ -189,14 +241,20 @@ peer_parse(struct peer *p)
 	int		 rc = FRAME_MORE;
 
 	f.len = 0;
-	while (!p->dead && !p->stopped && (rc = frame_parse(buf_head(&p->in),
+	while (peer_reading(p) && (rc = frame_parse(buf_head(&p->in),
 	    buf_used(&p->in), &p->lim, &f)) == FRAME_OK) {
 		p->dispatch(p, &f, p->arg);
 		if (!p->freed)
 			buf_consume(&p->in, FRAME_HDR_LEN + f.len);
 		f.len = 0;
+		/* A peer that does not read its answers sends no more. */
+		if (p->out_high > 0 && !p->out_full &&
+		    buf_used(&p->out) > p->out_high) {
+			p->out_full = 1;
+			peer_update_reading(p);
+		}
 	}
-	if (p->dead || p->stopped)
+	if (!peer_reading(p))
 		return;
 	if (rc < 0) {
 		if (p->stop != NULL) {
@@ -217,6 +275,12 @@ peer_read(struct peer *p)
 {
 	ssize_t	 n;
 
+	/* Frames left by a pause first. */
+	if (buf_used(&p->in) > 0) {
+		peer_parse(p);
+		if (!peer_reading(p))
+			return 1;
+	}
 	/*
 	 * Start small (most peers are idle) and grow while reads fill the
 	 * buffer, so a busy peer reads large batches.
@@ -304,6 +368,10 @@ peer_write(struct peer *p)
 			return;
 		}
 		buf_consume(&p->out, (size_t)n);
+		if (p->out_full && buf_used(&p->out) <= p->out_high / 2) {
+			p->out_full = 0;
+			peer_update_reading(p);
+		}
 	}
 	if (ev_is_active(&p->wio))
 		ev_io_stop(EV_DEFAULT, &p->wio);

@@ -53,6 +53,7 @@ server_client_new(int fd)
 		return NULL;
 	}
 	peer_set_stop(c->peer, server_client_eof);
+	peer_set_out_high(c->peer, CLIENT_BACKLOG_BYTES);
 	LIST_INSERT_HEAD(&clients, c, entry);
 	return c;
 }
@@ -72,6 +73,14 @@ pid_t
 server_client_pid(const struct client *c)
 {
 	return c->pid;
+}
+
+/* Stop (+1) or resume (-1) reading c's requests: backpressure. */
+void
+server_client_hold(struct client *c, int delta)
+{
+	if (!c->gone)
+		peer_hold(c->peer, delta);
 }
 
 /* Bytes queued for c and not yet written (its trace lags this much). */
@@ -239,6 +248,7 @@ server_client_input(struct client *c, const struct frame *f)
 	}
 	if (m->ntracers > 0)
 		inspect_input(m, c, call, m->next_seq - 1, in, len);
+	backlog_throttle(m, c);
 	if (!call && machine_ack_durable(m, c, f->id) == -1)
 		server_client_reply(c, FRAME_R_ACCEPTED, f->id, NULL, 0);
 	return 0;

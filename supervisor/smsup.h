@@ -35,6 +35,16 @@
 #define SMSUP_HISTORY		20	/* upgrades remembered per machine */
 #define SMSUP_UPGRADE_MAX	64	/* machines in one upgrade group */
 
+/*
+ * Backpressure (issue 7): a machine with this many inputs accepted and not
+ * answered, or this many bytes of them waiting for its worker, holds the
+ * clients that send it more until it is down to half; a client with this
+ * many bytes of answers it has not read is read no more until half.
+ */
+#define MACHINE_BACKLOG_INPUTS	65536
+#define MACHINE_BACKLOG_BYTES	(16u << 20)
+#define CLIENT_BACKLOG_BYTES	(4u << 20)
+
 /* UPGRADE request flags. */
 #define UPGRADE_FORCE	0x1	/* upgrade even to the same version */
 #define UPGRADE_WAIT	0x2	/* wait for a running upgrade, then go */
@@ -97,6 +107,8 @@ void		 peer_finish(struct peer *);
 void		 peer_set_stop(struct peer *, peer_stop_cb *);
 void		 peer_stop(struct peer *);
 void		 peer_flush_now(struct peer *);
+void		 peer_hold(struct peer *, int);
+void		 peer_set_out_high(struct peer *, size_t);
 int		 peer_fd(struct peer *);
 
 /* queue.c: a ring of pending entries (who waits for what). */
@@ -231,6 +243,7 @@ struct machine {
 	uint64_t		 trace_ev_seq;	/* its input; 0: none */
 	size_t			 trace_ev_cut;	/* where its image starts */
 	int			 from_conf;	/* started from smsup.conf */
+	struct pqueue		 producers;	/* clients held: backlog */
 };
 TAILQ_HEAD(machines, machine);
 extern struct machines	 machines;
@@ -256,8 +269,13 @@ void		 machine_persist_later(struct machine *);
 void		 machine_persist_all(void);
 int		 machine_ack_durable(struct machine *, struct client *,
 		    uint64_t);
+
 void		 machine_fail(struct machine *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+
+/* backlog.c: backpressure from machines that fall behind. */
+void		 backlog_throttle(struct machine *, struct client *);
+void		 backlog_release(struct machine *, int);
 
 /* recover.c: snapshot + journal = state; restarts after crashes. */
 int		 recover_journal_add(struct machine *, const uint8_t *, size_t);
@@ -406,6 +424,7 @@ void		 server_client_reply(struct client *, uint8_t, uint64_t,
 void		 server_client_replyf(struct client *, uint8_t, uint64_t,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 pid_t		 server_client_pid(const struct client *);
+void		 server_client_hold(struct client *, int);
 size_t		 server_client_backlog(const struct client *);
 
 /* client.c: the client side of the control socket. */

@@ -46,6 +46,8 @@ nm "$R$P/lib/libsmsup-worker.a" 2>/dev/null | grep -q __asan_ &&
 	san="-fsanitize=address,undefined"
 cc $san -o "$T/counter" "$T/counter.c" $flags || fail "out-of-tree build"
 export LD_LIBRARY_PATH="$R$P/lib"
+# Workers get a small environment: this one is passed on purpose.
+export SMSUP_WORKER_ENV=LD_LIBRARY_PATH
 ldd "$T/counter" | grep -q "libsmsup-worker.so.1 => $R$P/lib/" ||
 	fail "not linked to the installed library: $(ldd "$T/counter")"
 expect "$("$T/counter" --sm-info)" '{"name":"counter","version":"2","format":"S(ii)","migrates_from":["1"],"fields":"old,n"}' sm-info
