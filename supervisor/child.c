@@ -199,6 +199,9 @@ child_finish(struct child *c, const char *why)
 	if (gone != NULL) {
 		if (why != NULL)
 			snprintf(reason, sizeof reason, "%s", why);
+		else if (c->broke[0] != '\0')
+			snprintf(reason, sizeof reason, "broke the protocol: %s",
+			    c->broke);
 		else
 			child_describe_exit(c->status, reason, sizeof reason);
 		c->gone = NULL;
@@ -257,6 +260,11 @@ child_peer_lost(struct peer *p, const char *why, void *arg)
 		peer_free(p);
 		c->peer = NULL;
 	}
+	/* Garbage or a frame too large: not trusted, whatever it does next. */
+	if (c->broke[0] == '\0' &&
+	    (strcmp(why, frame_strerror(FRAME_EVERSION)) == 0 ||
+	    strcmp(why, frame_strerror(FRAME_ETOOBIG)) == 0))
+		snprintf(c->broke, sizeof c->broke, "%s", why);
 	if (!c->exited) {
 		log_debug("pid %ld: channel %s: killing it", (long)c->pid, why);
 		kill(c->pid, SIGKILL);

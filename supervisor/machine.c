@@ -506,11 +506,13 @@ machine_worker_broken(struct machine *m, const char *fmt, ...)
 {
 	struct child	*c = m->worker;
 	va_list		 ap;
-	char		 why[512];
+	char		 why[512], who[600];
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
+	snprintf(who, sizeof who, "(pid %ld) %s", c != NULL ? (long)c->pid :
+	    0L, why);
 	inspect_worker_lost(m, why);
 	if (upgrade_rescue(m, 0, why))
 		return;
@@ -523,7 +525,7 @@ machine_worker_broken(struct machine *m, const char *fmt, ...)
 		machine_fail(m, "worker %s while stopping", why);
 		return;
 	}
-	recover_crashed(m, NULL, why);
+	recover_crashed(m, NULL, who);
 }
 
 void

@@ -335,9 +335,13 @@ recover_crashed(struct machine *m, struct child *c, const char *why)
 	m->ready = 0;
 	m->discard = 0;
 	clean = c != NULL && WIFEXITED(c->status) &&
-	    WEXITSTATUS(c->status) == 0;
-	snprintf(m->last_crash, sizeof m->last_crash, "worker (pid %ld) %s",
-	    (long)pid, why);
+	    WEXITSTATUS(c->status) == 0 && c->broke[0] == '\0';
+	/* Without a child, why says which worker it was. */
+	if (c != NULL)
+		snprintf(m->last_crash, sizeof m->last_crash, "worker (pid %ld) "
+		    "%s", (long)pid, why);
+	else
+		snprintf(m->last_crash, sizeof m->last_crash, "worker %s", why);
 
 	/* The one it died in, or all it had if it could not tell. */
 	p = m->forwarded > 0 ? queue_head(&m->pending) : NULL;

@@ -148,6 +148,7 @@ struct child {
 	int		 busy;		/* draining at exit: do not free */
 	uint64_t	 crash_seq;	/* input it died in (CRASH), or 0 */
 	char		 crash[64];	/* what the CRASH frame said */
+	char		 broke[64];	/* how its channel broke, or "" */
 	char		 type[SMSUP_NAME_MAX + 1];	/* the binary's name */
 	char		 version[SMSUP_VERSION_MAX + 1];
 	char		 format[SMSUP_FORMAT_MAX + 1];

@@ -1,13 +1,17 @@
 /*
  * faulty.c: a counter that misbehaves on request, for tests. `incr`,
  * `count`, `boom` (aborts: it crashes on this very input), `exit` (exits
- * cleanly), and `arm none|fail|crash|hang|exit|crashlater|savecrash`
+ * cleanly), `garbage` (writes bytes that are no frame on its channel),
+ * `flood` (writes answers to inputs it never got, without end), and
+ * `arm none|fail|crash|hang|exit|crashlater|savecrash`
  * (fault.h): the fault is kept in the state, so it travels in the image to
  * the next version. Built as faulty-v1 (migrates from 2), faulty-v2 (from
  * 1) and faulty-v3 (from 2 only).
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <smsup/worker.h>
 
@@ -45,11 +49,31 @@ faulty_step(void *state, const char *in, size_t len, struct smsup_output *out)
 		abort();
 	if (smsup_input_is(in, len, "exit"))
 		exit(0);
+	if (smsup_input_is(in, len, "garbage")) {
+		/* A frame header of protocol version 99. */
+		static const uint8_t	 junk[16] = { 4, 0, 0, 0, 99, 0x13 };
+
+		(void)!write(3, junk, sizeof junk);
+		return smsup_reply(out, "ok");
+	}
+	if (smsup_input_is(in, len, "flood")) {
+		/* OUTPUT frames for input #2^40 on, as fast as it can. */
+		uint8_t		 fr[20] = { 4, 0, 0, 0, 1, 0x13, 0, 0 };
+		uint64_t	 id;
+
+		memcpy(fr + 16, "spam", 4);
+		for (id = (uint64_t)1 << 40;; id++) {
+			memcpy(fr + 8, &id, 8);
+			if (write(3, fr, sizeof fr) != (ssize_t)sizeof fr)
+				_exit(1);
+		}
+	}
 	if ((fault = fault_parse(in, len)) >= 0) {
 		f->fault = fault;
 		return smsup_reply(out, "ok");
 	}
-	return smsup_error("usage: incr | count | arm FAULT");
+	return smsup_error("usage: incr | count | boom | exit | garbage | "
+	    "flood | arm FAULT");
 }
 
 static int
