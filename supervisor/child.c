@@ -95,8 +95,9 @@ child_env(const char *name, char *machine, size_t len)
  * frames and its end. NULL with err set if it could not be started.
  */
 struct child *
-child_spawn(const char *path, const char *name, child_frame_cb *frame,
-    child_gone_cb *gone, void *arg, char *err, size_t errlen)
+child_spawn(const char *path, const char *name,
+    const struct machine_opts *o, child_frame_cb *frame, child_gone_cb *gone,
+    void *arg, char *err, size_t errlen)
 {
 	static const struct frame_limits lim = {
 		FRAME_MAX_DEFAULT, FRAME_IMAGE_MAX_DEFAULT
@@ -151,15 +152,22 @@ child_spawn(const char *path, const char *name, child_frame_cb *frame,
 	argv[0] = (char *)path;
 	argv[1] = NULL;
 	env = child_env(name, machine, sizeof machine);
-	rc = env == NULL ? ENOMEM :
-	    posix_spawn(&c->pid, path, &fa, &attr, argv, env);
+	err[0] = '\0';
+	if (env == NULL)
+		rc = ENOMEM;
+	else if (o != NULL && child_exec_needed(o))
+		rc = child_exec(&c->pid, path, argv, env, sv[1], o, err,
+		    errlen);
+	else
+		rc = posix_spawn(&c->pid, path, &fa, &attr, argv, env);
 	free(env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(sv[1]);
 	if (rc != 0) {
-		snprintf(err, errlen, "%s: cannot execute: %s", path,
-		    strerror(rc));
+		if (err[0] == '\0')
+			snprintf(err, errlen, "%s: cannot execute: %s", path,
+			    strerror(rc));
 		close(sv[0]);
 		free(c);
 		return NULL;

@@ -33,6 +33,8 @@ const struct cmd_entry cmd_run_entry = {
 	" [--fresh]\n"
 	"                 [--upgrade-timeout seconds] [--probation seconds]"
 	" [--max-image bytes]\n"
+	"                 [--user user] [--group group] [--limit-memory bytes]\n"
+	"                 [--limit-files N] [--limit-cpu seconds]\n"
 	"                 [NAME[=PATH] ...]", cmd_run_exec
 };
 

@@ -194,8 +194,8 @@ machine_remove(struct machine *m)
 static int
 machine_spawn(struct machine *m, char *err, size_t len)
 {
-	m->worker = child_spawn(m->path, m->name, machine_worker_frame,
-	    machine_worker_gone, m, err, len);
+	m->worker = child_spawn(m->path, m->name, &m->opts,
+	    machine_worker_frame, machine_worker_gone, m, err, len);
 	if (m->worker == NULL)
 		return -1;
 	m->ready = 0;

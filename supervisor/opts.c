@@ -122,6 +122,35 @@ opts_parse(int ch, const char *arg, struct machine_opts *o, uint32_t *set,
 		o->fresh = 1;
 		*set |= OPT_FRESH;
 		return 0;
+	case 'U':
+	case 'G':
+		if (arg[0] == '\0' || arg[0] == '-' ||
+		    strlen(arg) > OPTS_NAME_MAX || strchr(arg, ':') != NULL)
+			goto bad;
+		snprintf(ch == 'U' ? o->user : o->group, OPTS_NAME_MAX + 1,
+		    "%s", arg);
+		*set |= ch == 'U' ? OPT_USER : OPT_GROUP;
+		return 0;
+	case 'A':
+		if (units_parse_size(arg, &o->limit_memory) == -1 ||
+		    o->limit_memory < (1u << 20))
+			goto bad;
+		*set |= OPT_LIMIT_MEMORY;
+		return 0;
+	case 'O':
+		n = strtoul(arg, &end, 10);
+		if (*arg < '0' || *arg > '9' || *end != '\0' || n < 8 ||
+		    n > 1048576)
+			goto bad;
+		o->limit_files = n;
+		*set |= OPT_LIMIT_FILES;
+		return 0;
+	case 'C':
+		if (units_parse_seconds(arg, 86400 * 365, &d) == -1 || d < 1)
+			goto bad;
+		o->limit_cpu = (uint64_t)d;
+		*set |= OPT_LIMIT_CPU;
+		return 0;
 	}
 	snprintf(err, len, "unknown option");
 	return -1;
@@ -140,6 +169,11 @@ const struct option opts_long[] = {
 	{ "restart", required_argument, NULL, 'R' },
 	{ "max-restarts", required_argument, NULL, 'X' },
 	{ "fresh", no_argument, NULL, 'F' },
+	{ "user", required_argument, NULL, 'U' },
+	{ "group", required_argument, NULL, 'G' },
+	{ "limit-memory", required_argument, NULL, 'A' },
+	{ "limit-files", required_argument, NULL, 'O' },
+	{ "limit-cpu", required_argument, NULL, 'C' },
 	{ "state-dir", required_argument, NULL, 'S' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "pid-file", required_argument, NULL, 'p' },
@@ -174,6 +208,11 @@ opts_encode(struct buf *b, const struct machine_opts *o, uint32_t set)
 	msg_put_u32(b, (uint32_t)o->restart);
 	msg_put_u32(b, o->max_restarts);
 	msg_put_u32(b, (uint32_t)(o->restart_window * 1000));
+	msg_put_str(b, o->user);
+	msg_put_str(b, o->group);
+	msg_put_u64(b, o->limit_memory);
+	msg_put_u64(b, o->limit_files);
+	msg_put_u64(b, o->limit_cpu);
 }
 
 /* Read them back over the defaults; -1 if malformed or out of range. */
@@ -195,6 +234,11 @@ opts_decode(struct msg_reader *r, struct machine_opts *o)
 	msg_get_u32(r, &rs);
 	msg_get_u32(r, &in.max_restarts);
 	msg_get_u32(r, &win);
+	msg_get_str(r, in.user, sizeof in.user);
+	msg_get_str(r, in.group, sizeof in.group);
+	msg_get_u64(r, &in.limit_memory);
+	msg_get_u64(r, &in.limit_files);
+	msg_get_u64(r, &in.limit_cpu);
 	if (r->err || dur > 2 || rs > 2 || t > 3600000 || p > 3600000 ||
 	    in.image_max > FRAME_IMAGE_MAX_DEFAULT - 4096 ||
 	    in.max_restarts > 1000 || win > 86400000)
@@ -218,5 +262,15 @@ opts_decode(struct msg_reader *r, struct machine_opts *o)
 		o->restart_window = win / 1000.;
 	}
 	o->fresh = (set & OPT_FRESH) != 0;
+	if (set & OPT_USER)
+		memcpy(o->user, in.user, sizeof o->user);
+	if (set & OPT_GROUP)
+		memcpy(o->group, in.group, sizeof o->group);
+	if (set & OPT_LIMIT_MEMORY)
+		o->limit_memory = in.limit_memory;
+	if (set & OPT_LIMIT_FILES)
+		o->limit_files = in.limit_files;
+	if (set & OPT_LIMIT_CPU)
+		o->limit_cpu = in.limit_cpu;
 	return 0;
 }

@@ -66,7 +66,13 @@
 #define OPT_RESTART		0x040
 #define OPT_MAX_RESTARTS	0x080
 #define OPT_FRESH		0x100
-#define OPTS_MACHINE	"TPMNIDRXF"	/* their opts_long codes */
+#define OPT_USER		0x200
+#define OPT_GROUP		0x400
+#define OPT_LIMIT_MEMORY	0x800
+#define OPT_LIMIT_FILES		0x1000
+#define OPT_LIMIT_CPU		0x2000
+#define OPTS_MACHINE	"TPMNIDRXFUGAOC"	/* their opts_long codes */
+#define OPTS_NAME_MAX	32		/* user and group names */
 
 struct machine_opts {
 	double		 upgrade_timeout;	/* seconds, per phase */
@@ -79,6 +85,11 @@ struct machine_opts {
 	uint32_t	 max_restarts;		/* R restarts ... */
 	double		 restart_window;	/* ... in T seconds */
 	int		 fresh;			/* forget the saved state */
+	char		 user[OPTS_NAME_MAX + 1];	/* run as; "": ours */
+	char		 group[OPTS_NAME_MAX + 1];
+	uint64_t	 limit_memory;		/* RLIMIT_AS bytes; 0: none */
+	uint64_t	 limit_files;		/* RLIMIT_NOFILE */
+	uint64_t	 limit_cpu;		/* RLIMIT_CPU seconds */
 };
 
 /* One upgrade, as `smsup history` shows it. */
@@ -161,7 +172,8 @@ struct child {
 	void		*arg;
 };
 
-struct child	*child_spawn(const char *, const char *, child_frame_cb *,
+struct child	*child_spawn(const char *, const char *,
+		    const struct machine_opts *, child_frame_cb *,
 		    child_gone_cb *, void *, char *, size_t);
 void		 child_kill(struct child *);
 void		 child_retire(struct child *);
@@ -171,6 +183,11 @@ int		 child_hello(struct child *, const struct frame *, char *,
 		    size_t);
 void		 child_describe_exit(int, char *, size_t);
 uint64_t	 child_rss(const struct child *);
+
+/* child-exec.c: workers with a user, a group or resource limits. */
+int		 child_exec_needed(const struct machine_opts *);
+int		 child_exec(pid_t *, const char *, char **, char **, int,
+		    const struct machine_opts *, char *, size_t);
 
 /* machine.c: machines, their lifecycle and their inputs. */
 enum machine_state {

@@ -808,7 +808,8 @@ upgrade_group_start(struct ugroup *g, char *err, size_t len)
 	for (i = 0; i < g->n; i++) {
 		up = &g->up[i];
 		up->new = child_spawn(up->spec.path, up->m->name,
-		    upgrade_new_frame, upgrade_new_gone, up, why, sizeof why);
+		    &up->m->opts, upgrade_new_frame, upgrade_new_gone, up, why,
+		    sizeof why);
 		if (up->new == NULL) {
 			upgrade_group_fail(g, "%s", why);	/* frees g */
 			return 0;

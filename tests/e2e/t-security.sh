@@ -54,3 +54,25 @@ status_of 1 as_other "$S" call counter incr
 expect "$(cat "$T/err")" "smsup: permission denied" "no machine names in the refusal"
 expect_match "$(cat "$T/log")" "refused a client of uid $(id -u "$U") \\(pid [0-9]+\\): only uid 0 and root may control this supervisor" "refusal logged"
 expect "$("$S" call counter count)" 1 "root still served, nothing applied for the other"
+
+# Per machine: another user and group, resource limits set before exec.
+status_of 1 "$S" run --user nosuchuser$$ "bad=$T/counter"
+expect_match "$(cat "$T/err")" "no such user: nosuchuser$$" "unknown user"
+"$S" run --user "$U" --group nogroup --limit-files 64 --limit-memory 512M \
+	--limit-cpu 3600 "lim=$T/counter" >/dev/null
+pid=$(col lim 3)
+expect "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" "$(id -u "$U")" "worker uid"
+expect "$(awk '/^Gid:/ { print $2 }' "/proc/$pid/status")" "$(getent group nogroup | cut -d: -f3)" "worker gid"
+expect_match "$(cat "/proc/$pid/limits")" 'Max open files +64 +64 ' "file limit"
+expect_match "$(cat "/proc/$pid/limits")" 'Max address space +536870912 +536870912 ' "memory limit"
+expect_match "$(cat "/proc/$pid/limits")" 'Max cpu time +3600 +3600 ' "cpu limit"
+expect "$(ls /proc/"$pid"/fd | sort -n | tr '\n' ' ')" "0 1 2 3 " "descriptors of a forked worker"
+expect "$("$S" call lim incr)" ok "the machine as another user"
+# An upgrade and a restart keep them.
+"$S" upgrade "lim=$T/counter2" >/dev/null
+pid=$(col lim 3)
+expect "$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")" "$(id -u "$U")" "uid after an upgrade"
+kill -KILL "$pid"
+wait_state lim running
+expect_match "$(cat "/proc/$(col lim 3)/limits")" 'Max open files +64 +64 ' "limits after a restart"
+expect "$("$S" call lim count)" 1 "state kept"
