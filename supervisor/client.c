@@ -142,11 +142,12 @@ client_open(const char *path)
 
 /*
  * Connect, send one request, read its answer into r (valid while in is),
- * and close. 0, or the exit status of the failure (said on stderr).
+ * and close. 0 if the answer is of type want (or want is 0), else the exit
+ * status of the failure, said on stderr (an error answer, the text).
  */
 int
 client_ask(const char *path, uint8_t type, const struct buf *p,
-    struct buf *in, struct reply *r)
+    struct buf *in, struct reply *r, uint8_t want)
 {
 	int	 fd, rc;
 
@@ -159,6 +160,8 @@ client_ask(const char *path, uint8_t type, const struct buf *p,
 		    "without answering\n");
 		return EXIT_FAIL;
 	}
+	if (want != 0 && r->type != want)
+		return client_error(r);
 	return 0;
 }
 
@@ -173,7 +176,7 @@ client_simple(const char *path, uint8_t type, const struct buf *p)
 	struct reply	 r;
 	int		 rc;
 
-	if ((rc = client_ask(path, type, p, &in, &r)) != 0) {
+	if ((rc = client_ask(path, type, p, &in, &r, 0)) != 0) {
 		buf_free(&in);
 		return rc;
 	}

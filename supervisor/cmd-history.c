@@ -29,12 +29,9 @@ cmd_history_exec(const char *path, int argc, char **argv)
 	if (getopt(argc, argv, "") != -1 || argc - optind != 1)
 		return cmd_usage(&cmd_history_entry);
 	msg_put_str(&p, argv[optind]);
-	rc = client_ask(path, FRAME_C_HISTORY, &p, &in, &rep);
+	rc = client_ask(path, FRAME_C_HISTORY, &p, &in, &rep, FRAME_R_HISTORY);
 	buf_free(&p);
-	if (rc != 0)
-		return rc;
-	if (rep.type != FRAME_R_HISTORY) {
-		rc = client_error(&rep);
+	if (rc != 0) {
 		buf_free(&in);
 		return rc;
 	}

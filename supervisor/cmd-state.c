@@ -67,12 +67,9 @@ cmd_state_exec(const char *path, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	msg_put_str(&p, argv[optind]);
-	rc = client_ask(path, FRAME_C_STATE, &p, &in, &rep);
+	rc = client_ask(path, FRAME_C_STATE, &p, &in, &rep, FRAME_R_STATE);
 	buf_free(&p);
-	if (rc != 0)
-		return rc;
-	if (rep.type != FRAME_R_STATE) {
-		rc = client_error(&rep);
+	if (rc != 0) {
 		buf_free(&in);
 		return rc;
 	}

@@ -262,12 +262,9 @@ cmd_status_exec(const char *path, int argc, char **argv)
 	for (c = optind; c < argc; c++)
 		msg_put_str(&p, argv[c]);
 	msg_put_u32(&p, json || named ? STATUS_DETAIL : 0);
-	rc = client_ask(path, FRAME_C_STATUS, &p, &in, &r);
+	rc = client_ask(path, FRAME_C_STATUS, &p, &in, &r, FRAME_R_STATUS);
 	buf_free(&p);
-	if (rc != 0)
-		return rc;
-	if (r.type != FRAME_R_STATUS) {
-		rc = client_error(&r);
+	if (rc != 0) {
 		buf_free(&in);
 		return rc;
 	}

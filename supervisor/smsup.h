@@ -460,7 +460,7 @@ int		 client_request(int, uint8_t, const struct buf *, struct buf *,
 int		 client_error(const struct reply *);
 int		 client_open(const char *);
 int		 client_ask(const char *, uint8_t, const struct buf *, struct buf *,
-		    struct reply *);
+		    struct reply *, uint8_t);
 int		 client_simple(const char *, uint8_t, const struct buf *);
 
 /* remote.c: -H ssh://host: the command runs on another host. */
