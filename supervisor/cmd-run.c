@@ -25,7 +25,8 @@ static int	cmd_run_main(const char *, int, char **, char ***, char ***,
 		    struct conf *);
 
 const struct cmd_entry cmd_run_entry = {
-	"run", "[-dqv] [-c file] [--pid-file file] [--state-dir dir]\n"
+	"run", "[-dqv] [-c file] [--pid-file file] [--state-dir dir]"
+	" [--max-input bytes]\n"
 	"                 [--durability always|batch|none]\n"
 	"                 [--restart permanent|transient|temporary]"
 	" [--max-restarts R/T]\n"
@@ -163,6 +164,7 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 	char			  pidabs[PATH_MAX];
 	int			  ch, i, j, n, fd, lockfd = -1, detach = 0;
 	int			  report[2];
+	uint64_t		  max_input = 0;
 	int			  verbose = 0, quiet = 0, rc;
 	pid_t			  pid;
 
@@ -184,6 +186,14 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 				return EXIT_USAGE;
 			}
 			pidfile = pidabs;
+			break;
+		case 'i':
+			if (units_parse_size(optarg, &max_input) == -1 ||
+			    max_input < 1024 || max_input > FRAME_MAX_DEFAULT) {
+				fprintf(stderr, "smsup: bad value '%s' for "
+				    "--max-input (1K to 16M)\n", optarg);
+				return EXIT_USAGE;
+			}
 			break;
 		case 'q':
 			quiet = 1;
@@ -269,6 +279,8 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 	}
 
 	if (lockfd != -1) {
+		if (max_input > 0)
+			server_input_max = (size_t)max_input;
 		/* The state directory is ours too, or nothing is. */
 		if (store_root_path(state_opt, root, sizeof root) == -1 ||
 		    store_lock(root, err, sizeof err) == -1) {

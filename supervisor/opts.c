@@ -177,6 +177,7 @@ const struct option opts_long[] = {
 	{ "state-dir", required_argument, NULL, 'S' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "pid-file", required_argument, NULL, 'p' },
+	{ "max-input", required_argument, NULL, 'i' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "detach", no_argument, NULL, 'd' },

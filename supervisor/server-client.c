@@ -25,6 +25,7 @@ struct client {
 };
 
 static LIST_HEAD(, client)	 clients = LIST_HEAD_INITIALIZER(clients);
+size_t				 server_input_max = FRAME_MAX_DEFAULT;
 
 static void	server_client_dispatch(struct peer *, const struct frame *,
 		    void *);
@@ -34,11 +35,11 @@ static void	server_client_eof(struct peer *, const char *, int, void *);
 struct client *
 server_client_new(int fd)
 {
-	static const struct frame_limits lim = {
-		FRAME_MAX_DEFAULT + 4096, FRAME_MAX_DEFAULT + 4096
-	};
+	/* Room for an input of --max-input, or for any other request. */
+	const size_t		 max = server_input_max + 4096 < 16384 ?
+	    16384 : server_input_max + 4096;
+	const struct frame_limits lim = { max, max };
 	struct client	*c;
-
 	struct ucred	 cred;
 	socklen_t	 clen = sizeof cred;
 
@@ -236,6 +237,12 @@ server_client_input(struct client *c, const struct frame *f)
 		return -1;
 	if ((m = server_client_machine(c, f->id, name)) == NULL)
 		return 0;
+	if (len > server_input_max) {
+		server_client_replyf(c, FRAME_R_ERROR, f->id, "input of %zu "
+		    "bytes is larger than the cap of %zu (--max-input)", len,
+		    server_input_max);
+		return 0;
+	}
 	if (server_shutting_down) {
 		server_client_replyf(c, FRAME_R_ERROR, f->id, "supervisor is "
 		    "shutting down");

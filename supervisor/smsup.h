@@ -433,6 +433,7 @@ void		 server_shutdown(void);
 void		 server_machine_gone(void);
 
 /* server-client.c: one connected client. */
+extern size_t	 server_input_max;	/* run --max-input: request cap */
 struct client	*server_client_new(int);
 void		 server_client_flush_all(void);
 void		 server_client_ref(struct client *);
