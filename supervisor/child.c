@@ -264,15 +264,13 @@ child_peer_lost(struct peer *p, const char *why, void *arg)
 {
 	struct child	*c = arg;
 
+	/* Garbage or a frame too large: not trusted, whatever it does next. */
+	if (peer_malformed(p) && c->broke[0] == '\0')
+		snprintf(c->broke, sizeof c->broke, "%s", why);
 	if (c->peer == p) {
 		peer_free(p);
 		c->peer = NULL;
 	}
-	/* Garbage or a frame too large: not trusted, whatever it does next. */
-	if (c->broke[0] == '\0' &&
-	    (strcmp(why, frame_strerror(FRAME_EVERSION)) == 0 ||
-	    strcmp(why, frame_strerror(FRAME_ETOOBIG)) == 0))
-		snprintf(c->broke, sizeof c->broke, "%s", why);
 	if (!c->exited) {
 		log_debug("pid %ld: channel %s: killing it", (long)c->pid, why);
 		kill(c->pid, SIGKILL);

@@ -41,6 +41,7 @@ struct peer {
 	int			 holds;	  /* the owner's (peer_hold) */
 	size_t			 out_high; /* pause above this much output */
 	int			 out_full;
+	int			 malformed; /* lost to a bad frame */
 };
 
 static LIST_HEAD(, peer) peer_dirty = LIST_HEAD_INITIALIZER(peer_dirty);
@@ -182,6 +183,13 @@ peer_set_stop(struct peer *p, peer_stop_cb *stop)
 	p->stop = stop;
 }
 
+/* Whether the peer was lost because it sent a frame that does not parse. */
+int
+peer_malformed(const struct peer *p)
+{
+	return p->malformed;
+}
+
 struct buf *
 peer_wbuf(struct peer *p)
 {
@@ -260,8 +268,10 @@ peer_parse(struct peer *p)
 		if (p->stop != NULL) {
 			peer_stop(p);
 			p->stop(p, frame_strerror(rc), 1, p->arg);
-		} else
+		} else {
+			p->malformed = 1;
 			peer_lose(p, frame_strerror(rc));
+		}
 		return;
 	}
 	/* Make room for the whole of a large frame at once. */

@@ -120,6 +120,7 @@ void		 peer_stop(struct peer *);
 void		 peer_flush_now(struct peer *);
 void		 peer_hold(struct peer *, int);
 void		 peer_set_out_high(struct peer *, size_t);
+int		 peer_malformed(const struct peer *);
 int		 peer_fd(struct peer *);
 
 /* queue.c: a ring of pending entries (who waits for what). */
