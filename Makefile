@@ -49,7 +49,8 @@ EXAMPLES = $(O)/examples/counter-v1 $(O)/examples/counter-v2 \
 	   $(O)/examples/counter-v3 \
 	   $(O)/examples/kv-v1 $(O)/examples/kv-v2
 TEST_MACHINES = $(patsubst %,$(O)/tests/orderly-v%,1 2 3 4 5) \
-	   $(patsubst %,$(O)/tests/faulty-v%,1 2 3)
+	   $(patsubst %,$(O)/tests/faulty-v%,1 2 3) \
+	   $(patsubst %,$(O)/tests/ledger-v%,1 2 3)
 UNIT_SRC = $(wildcard tests/unit/*-*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
@@ -105,6 +106,11 @@ $(O)/tests/faulty-v%: tests/machines/faulty.c tests/machines/fault.h $(WORKER_LI
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -DFAULTY_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
+
+$(O)/tests/ledger-v%: tests/machines/ledger.c tests/machines/fault.h $(WORKER_LIB)
+	@mkdir -p $(@D)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -DLEDGER_VERSION=$* -o $@ $< $(WORKER_LIB) $(LDLIBS_WORKER)
 
 $(O)/tests/notifyd: tests/tools/notifyd.c
 	@mkdir -p $(@D)

@@ -1,9 +1,14 @@
 /*
- * child-exec.c: starting a worker as another user or group, or under
- * resource limits, which posix_spawn cannot do: fork, then in the child
- * only system calls (the supervisor has threads: nothing that takes a
- * lock), everything looked up before the fork. An exec that fails sends
- * its errno back on a close-on-exec pipe, as posix_spawn reports it.
+ * child-exec.c: starting a worker process. fork, then in the child only
+ * system calls (the supervisor has threads: nothing that takes a lock),
+ * everything looked up before the fork: the descriptors set up (its
+ * channel as fd 3, its progress page as fd 4, stdin /dev/null, stdout our
+ * stderr, nothing else), default signal dispositions and an empty mask,
+ * a process group of its own, the machine's user, group and resource
+ * limits; then it executes the very file that paths.c checked, by its
+ * descriptor (execveat), so that nothing renamed in meanwhile can be run
+ * instead. An exec that fails sends its errno back on a close-on-exec
+ * pipe, as posix_spawn reports it.
  */
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -21,6 +26,8 @@
 #include "smsup.h"
 
 #define CHILD_GROUPS_MAX	64
+#define CHILD_FD_ERR		5	/* the exec error pipe, close-on-exec */
+#define CHILD_FD_BIN		6	/* the binary (kept open for scripts) */
 
 struct child_creds {
 	int	 set_ids;
@@ -29,14 +36,6 @@ struct child_creds {
 	gid_t	 groups[CHILD_GROUPS_MAX];
 	int	 ngroups;
 };
-
-/* Whether o asks for anything posix_spawn cannot give. */
-int
-child_exec_needed(const struct machine_opts *o)
-{
-	return o->user[0] != '\0' || o->group[0] != '\0' ||
-	    o->limit_memory > 0 || o->limit_files > 0 || o->limit_cpu > 0;
-}
 
 /* Look the user and group up now (NSS is not for after fork). */
 static int
@@ -47,7 +46,7 @@ child_exec_creds(const struct machine_opts *o, struct child_creds *cr,
 	struct group	*gr;
 
 	memset(cr, 0, sizeof *cr);
-	if (o->user[0] == '\0' && o->group[0] == '\0')
+	if (o == NULL || (o->user[0] == '\0' && o->group[0] == '\0'))
 		return 0;
 	if (geteuid() != 0) {
 		snprintf(err, errlen, "--user and --group need the supervisor "
@@ -100,33 +99,57 @@ child_exec_limit(int res, uint64_t v)
 		_exit(126);
 }
 
+/* In the child: descriptors at their places, or _exit. */
+static void
+child_exec_fds(int chan, int progress, int errw, int bin, int script)
+{
+	int	 c, p = -1, e, b, null;
+
+	/* Out of the way of 3 to 6 first: they may be any of those. */
+	if ((c = fcntl(chan, F_DUPFD, 10)) == -1 ||
+	    (progress != -1 && (p = fcntl(progress, F_DUPFD, 10)) == -1) ||
+	    (e = fcntl(errw, F_DUPFD, 10)) == -1 ||
+	    (b = fcntl(bin, F_DUPFD, 10)) == -1)
+		_exit(126);
+	if ((null = open("/dev/null", O_RDONLY)) == -1 ||
+	    dup2(null, STDIN_FILENO) == -1 ||
+	    dup2(STDERR_FILENO, STDOUT_FILENO) == -1 ||
+	    dup2(c, 3) == -1 || (p != -1 && dup2(p, 4) == -1) ||
+	    dup2(e, CHILD_FD_ERR) == -1 ||
+	    fcntl(CHILD_FD_ERR, F_SETFD, FD_CLOEXEC) == -1 ||
+	    dup2(b, CHILD_FD_BIN) == -1 ||
+	    (!script && fcntl(CHILD_FD_BIN, F_SETFD, FD_CLOEXEC) == -1))
+		_exit(126);
+	if (p == -1)
+		close(4);
+	if (close_range(CHILD_FD_BIN + 1, ~0U, 0) == -1)
+		_exit(126);
+}
+
 /*
- * Start path as the worker: its channel chan becomes fd 3, stdin
- * /dev/null, stdout our stderr, nothing else open; o's user, group and
- * limits apply. 0 with *pid set, or an errno value (err says more).
+ * Start the binary open at bin (path names it, for messages and argv[0])
+ * as the worker: its channel chan becomes fd 3, its progress page
+ * progress (-1: none) fd 4; o's user, group and limits apply. 0 with *pid
+ * set, or an errno value (err says more).
  */
 int
-child_exec(pid_t *pid, const char *path, char **argv, char **env, int chan,
-    const struct machine_opts *o, char *err, size_t errlen)
+child_exec(pid_t *pid, int bin, const char *path, char **argv, char **env,
+    int chan, int progress, const struct machine_opts *o, char *err,
+    size_t errlen)
 {
 	struct child_creds	 cr;
 	sigset_t		 all, none, old;
-	int			 pfd[2], e, null, sig;
+	char			 magic[2];
+	int			 pfd[2], e, sig, script;
 	ssize_t			 n;
 
 	if (child_exec_creds(o, &cr, err, errlen) == -1)
 		return EPERM;
+	/* A script needs its file open: the kernel hands it /dev/fd/6. */
+	script = pread(bin, magic, 2, 0) == 2 && magic[0] == '#' &&
+	    magic[1] == '!';
 	if (pipe2(pfd, O_CLOEXEC) == -1)
 		return errno;
-	/* Out of the way of fds 3 and 4, which the child sets up. */
-	if (pfd[1] < 5) {
-		e = fcntl(pfd[1], F_DUPFD_CLOEXEC, 5);
-		close(pfd[1]);
-		if ((pfd[1] = e) == -1) {
-			close(pfd[0]);
-			return errno;
-		}
-	}
 	sigfillset(&all);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &all, &old);	/* no handler in the child */
@@ -142,25 +165,21 @@ child_exec(pid_t *pid, const char *path, char **argv, char **env, int chan,
 			signal(sig, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		setpgid(0, 0);
-		if ((null = open("/dev/null", O_RDONLY)) == -1 ||
-		    dup2(null, STDIN_FILENO) == -1 ||
-		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1 ||
-		    dup2(chan, 3) == -1 || dup2(pfd[1], 4) == -1 ||
-		    fcntl(4, F_SETFD, FD_CLOEXEC) == -1 ||
-		    close_range(5, ~0U, 0) == -1)
-			_exit(126);
-		child_exec_limit(RLIMIT_AS, o->limit_memory);
-		child_exec_limit(RLIMIT_NOFILE, o->limit_files);
-		child_exec_limit(RLIMIT_CPU, o->limit_cpu);
+		child_exec_fds(chan, progress, pfd[1], bin, script);
+		if (o != NULL) {
+			child_exec_limit(RLIMIT_AS, o->limit_memory);
+			child_exec_limit(RLIMIT_NOFILE, o->limit_files);
+			child_exec_limit(RLIMIT_CPU, o->limit_cpu);
+		}
 		if (cr.set_ids && (setgroups((size_t)cr.ngroups,
 		    cr.groups) == -1 || setgid(cr.gid) == -1 ||
 		    setuid(cr.uid) == -1))
 			e = errno;
 		else {
-			execve(path, argv, env);
+			execveat(CHILD_FD_BIN, "", argv, env, AT_EMPTY_PATH);
 			e = errno;
 		}
-		(void)!write(4, &e, sizeof e);
+		(void)!write(CHILD_FD_ERR, &e, sizeof e);
 		_exit(127);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -172,8 +191,9 @@ child_exec(pid_t *pid, const char *path, char **argv, char **env, int chan,
 		while (waitpid(*pid, NULL, 0) == -1 && errno == EINTR)
 			;
 		snprintf(err, errlen, "%s: cannot execute%s%s%s%s: %s", path,
-		    cr.set_ids ? " as " : "", o->user, o->group[0] ? ":" : "",
-		    o->group, strerror(e));
+		    cr.set_ids ? " as " : "", cr.set_ids ? o->user : "",
+		    cr.set_ids && o->group[0] ? ":" : "",
+		    cr.set_ids ? o->group : "", strerror(e));
 		return e;
 	}
 	return 0;

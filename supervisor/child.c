@@ -1,20 +1,19 @@
 /*
- * child.c: worker processes. A child is spawned with posix_spawn (no
- * shell, an absolute path, a small explicit environment, no descriptor of
- * ours: all are close-on-exec) with its end of a socketpair as fd 3
- * (SMSUP_FD=3), stdin from /dev/null,
- * stdout and stderr on the supervisor's stderr, default signal dispositions
- * and an empty signal mask. It is gone once both its exit status and the
- * end of its channel have been seen: then its owner's gone callback runs,
- * once, with the reason, and the child is freed.
+ * child.c: worker processes. A child is started by child-exec.c from the
+ * binary paths.c checked (by its descriptor, never through a shell), with
+ * its end of a socketpair as fd 3 (SMSUP_FD=3), its progress page as fd 4
+ * (SMSUP_PROGRESS_FD=4, see progress.h), a small explicit environment and
+ * no other descriptor of ours. It is gone once both its exit status and
+ * the end of its channel have been seen: then its owner's gone callback
+ * runs, once, with the reason, and the child is freed.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 
 #include "json.h"
 #include "msg.h"
+#include "progress.h"
 #include "smsup.h"
 
 extern char	**environ;
@@ -76,7 +76,7 @@ child_env(const char *name, char *machine, size_t len)
 
 	for (n = 0; environ[n] != NULL; n++)
 		;
-	if ((env = calloc(n + 3, sizeof *env)) == NULL)
+	if ((env = calloc(n + 4, sizeof *env)) == NULL)
 		return NULL;
 	for (i = j = 0; i < n; i++)
 		if (strncmp(environ[i], "SMSUP_", 6) != 0 &&
@@ -84,10 +84,33 @@ child_env(const char *name, char *machine, size_t len)
 		    child_env_listed(environ[i], extra)))
 			env[j++] = environ[i];
 	env[j++] = "SMSUP_FD=3";
+	env[j++] = "SMSUP_PROGRESS_FD=4";
 	snprintf(machine, len, "SMSUP_MACHINE=%s", name);
 	env[j++] = machine;
 	env[j] = NULL;
 	return env;
+}
+
+/* A page for the child to say which input it applies (progress.h). */
+static int
+child_progress_page(struct child *c)
+{
+	int	 fd;
+	void	*p;
+
+	fd = memfd_create("smsup-progress", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd == -1)
+		return -1;
+	/* Sealed: a worker that shrank it would make our reads fault. */
+	if (ftruncate(fd, PROGRESS_SIZE) == -1 || fcntl(fd, F_ADD_SEALS,
+	    F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1 ||
+	    (p = mmap(NULL, PROGRESS_SIZE, PROT_READ, MAP_SHARED, fd, 0)) ==
+	    MAP_FAILED) {
+		close(fd);
+		return -1;
+	}
+	c->progress = p;
+	return fd;
 }
 
 /*
@@ -102,52 +125,25 @@ child_spawn(const char *path, const char *name,
 	static const struct frame_limits lim = {
 		FRAME_MAX_DEFAULT, FRAME_IMAGE_MAX_DEFAULT
 	};
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 attr;
-	struct child			*c;
-	sigset_t			 none, defaults;
-	char				*argv[2], **env, machine[128];
-	int				 sv[2], fd, rc;
+	struct child	*c;
+	char		*argv[2], **env, machine[128];
+	int		 sv[2], bin, page, rc;
 
-	if (paths_check_binary(path, err, errlen) == -1)
+	if ((bin = paths_open_binary(path, err, errlen)) == -1)
 		return NULL;
 	if ((c = calloc(1, sizeof *c)) == NULL) {
 		snprintf(err, errlen, "out of memory");
+		close(bin);
 		return NULL;
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		close(bin);
 		free(c);
 		return NULL;
 	}
-	/* fd 3 in the child: dup2 onto itself would keep close-on-exec. */
-	if (sv[1] == 3) {
-		fd = fcntl(sv[1], F_DUPFD_CLOEXEC, 4);
-		close(sv[1]);
-		sv[1] = fd;
-	}
-
-	sigemptyset(&none);
-	sigemptyset(&defaults);
-	sigaddset(&defaults, SIGPIPE);
-	sigaddset(&defaults, SIGHUP);
-	sigaddset(&defaults, SIGINT);
-	sigaddset(&defaults, SIGTERM);
-	sigaddset(&defaults, SIGCHLD);
-	sigaddset(&defaults, SIGXFSZ);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-	    O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
-	/* Nothing else, not even what our parent left without O_CLOEXEC. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+	if ((page = child_progress_page(c)) == -1)
+		log_warn("%s: no progress page", name);
 
 	argv[0] = (char *)path;
 	argv[1] = NULL;
@@ -155,20 +151,21 @@ child_spawn(const char *path, const char *name,
 	err[0] = '\0';
 	if (env == NULL)
 		rc = ENOMEM;
-	else if (o != NULL && child_exec_needed(o))
-		rc = child_exec(&c->pid, path, argv, env, sv[1], o, err,
-		    errlen);
 	else
-		rc = posix_spawn(&c->pid, path, &fa, &attr, argv, env);
+		rc = child_exec(&c->pid, bin, path, argv, env, sv[1], page, o,
+		    err, errlen);
 	free(env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	close(bin);
 	close(sv[1]);
+	if (page != -1)
+		close(page);
 	if (rc != 0) {
 		if (err[0] == '\0')
 			snprintf(err, errlen, "%s: cannot execute: %s", path,
 			    strerror(rc));
 		close(sv[0]);
+		if (c->progress != NULL)
+			munmap((void *)c->progress, PROGRESS_SIZE);
 		free(c);
 		return NULL;
 	}
@@ -195,6 +192,24 @@ child_spawn(const char *path, const char *name,
 	return c;
 }
 
+/*
+ * Whether the child is inside an input, by its progress page: 1 with *seq
+ * set, 0 if not, -1 if it does not say (no page, or a worker that does
+ * not use it).
+ */
+int
+child_progress(const struct child *c, uint64_t *seq)
+{
+	const volatile struct progress_page *p = c->progress;
+
+	if (p == NULL || p->magic != PROGRESS_MAGIC)
+		return -1;
+	if (__atomic_load_n(&c->progress->in_step, __ATOMIC_ACQUIRE) == 0)
+		return 0;
+	*seq = p->seq;
+	return 1;
+}
+
 /* Both the exit status and the channel's end are in: report and free. */
 static void
 child_finish(struct child *c, const char *why)
@@ -207,6 +222,8 @@ child_finish(struct child *c, const char *why)
 	if (gone != NULL) {
 		if (why != NULL)
 			snprintf(reason, sizeof reason, "%s", why);
+		else if (c->killed[0] != '\0')
+			snprintf(reason, sizeof reason, "%s", c->killed);
 		else if (c->broke[0] != '\0')
 			snprintf(reason, sizeof reason, "broke the protocol: %s",
 			    c->broke);
@@ -216,6 +233,8 @@ child_finish(struct child *c, const char *why)
 		c->frame = NULL;
 		gone(c, reason);
 	}
+	if (c->progress != NULL)
+		munmap((void *)c->progress, PROGRESS_SIZE);
 	free(c->from);
 	free(c);
 }
@@ -291,6 +310,16 @@ child_kill(struct child *c)
 		c->peer = NULL;
 	}
 	child_finish(c, NULL);
+}
+
+/* Kill the child for a reason of ours; its owner hears it as gone. */
+void
+child_kill_why(struct child *c, const char *why)
+{
+	if (c->killed[0] == '\0')
+		snprintf(c->killed, sizeof c->killed, "%s", why);
+	if (!c->exited)
+		kill(c->pid, SIGKILL);
 }
 
 /* Ask the child to finish its inputs and exit; its owner is detached. */

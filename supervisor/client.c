@@ -1,5 +1,6 @@
 /* client.c: the client side of the control socket: connect, send a request, read answers. */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 
 #include "smsup.h"
+
+double	 client_timeout;	/* -t: seconds to wait for an answer; 0 */
 
 /* Connect to the supervisor at path; -1 with errno set if none answers. */
 int
@@ -95,6 +98,9 @@ client_recv(int fd, struct buf *in, struct reply *r)
 		n = read(fd, in->data + in->len, in->cap - in->len);
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    client_timeout > 0)
+			errno = ETIMEDOUT;
 		if (n == -1)
 			return -1;
 		if (n == 0)
@@ -123,6 +129,28 @@ client_error(const struct reply *r)
 	return EXIT_FAIL;
 }
 
+/* The answers to a command: given up on after client_timeout. */
+void
+client_set_timeout(int fd)
+{
+	struct timeval	 tv;
+
+	if (client_timeout <= 0)
+		return;
+	tv.tv_sec = (time_t)client_timeout;
+	tv.tv_usec = (suseconds_t)((client_timeout - (double)tv.tv_sec) * 1e6);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+/* Say that no answer came in time; the exit status for it. */
+int
+client_timed_out(const char *what)
+{
+	fprintf(stderr, "smsup: no answer within %gs%s%s\n", client_timeout,
+	    what != NULL ? ": " : "", what != NULL ? what : "");
+	return EXIT_FAIL;
+}
+
 /* Connect for a command, or say that no supervisor runs. */
 int
 client_open(const char *path)
@@ -136,7 +164,8 @@ client_open(const char *path)
 		else
 			fprintf(stderr, "smsup: %s: %s\n", path,
 			    strerror(errno));
-	}
+	} else
+		client_set_timeout(fd);
 	return fd;
 }
 
@@ -155,6 +184,8 @@ client_ask(const char *path, uint8_t type, const struct buf *p,
 		return EXIT_NOSERVER;
 	rc = client_request(fd, type, p, in, r);
 	close(fd);
+	if (rc == -1 && errno == ETIMEDOUT)
+		return client_timed_out(NULL);
 	if (rc != 1) {
 		fprintf(stderr, "smsup: the supervisor closed the connection "
 		    "without answering\n");

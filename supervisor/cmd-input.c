@@ -19,10 +19,10 @@
 static int	cmd_input_exec(const char *, int, char **);
 
 const struct cmd_entry cmd_call_entry = {
-	"call", "NAME INPUT... | NAME - | -l NAME", cmd_input_exec
+	"call", "[-t seconds] NAME INPUT... | NAME - | -l NAME", cmd_input_exec
 };
 const struct cmd_entry cmd_send_entry = {
-	"send", "NAME INPUT... | NAME - | -l NAME", cmd_input_exec
+	"send", "[-t seconds] NAME INPUT... | NAME - | -l NAME", cmd_input_exec
 };
 
 struct cmd_slot {
@@ -123,10 +123,24 @@ cmd_input_stream(int fd, int call, const char *name)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = fd;
 		pfd[1].events = POLLIN | (buf_used(&out) ? POLLOUT : 0);
-		if (poll(pfd, 2, -1) == -1) {
+		rc = poll(pfd, 2, client_timeout > 0 && printed < next &&
+		    buf_used(&out) == 0 ? (int)(client_timeout * 1000) : -1);
+		if (rc == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
+		}
+		if (rc == 0) {
+			fflush(stdout);
+			fprintf(stderr, "smsup: no answer within %gs after %llu "
+			    "answers; %llu inputs unanswered (they may still be "
+			    "applied)\n", client_timeout,
+			    (unsigned long long)(printed - 1),
+			    (unsigned long long)(next - printed));
+			buf_free(&lines);
+			buf_free(&out);
+			buf_free(&in);
+			return EXIT_FAIL;
 		}
 		if (pfd[0].revents) {
 			if (buf_reserve(&lines, 65536) == -1)
@@ -195,10 +209,22 @@ cmd_input_exec(const char *path, int argc, char **argv)
 	int			 ch, i, fd, call, lines = 0, rc;
 
 	call = strcmp(argv[0], "call") == 0;
-	while ((ch = getopt(argc, argv, "l")) != -1) {
-		if (ch != 'l')
+	while ((ch = getopt(argc, argv, "lt:")) != -1) {
+		switch (ch) {
+		case 'l':
+			lines = 1;
+			break;
+		case 't':
+			if (units_parse_seconds(optarg, 86400,
+			    &client_timeout) == -1) {
+				fprintf(stderr, "smsup: bad value '%s' for -t "
+				    "(seconds, up to 86400)\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		default:
 			return cmd_usage(e);
-		lines = 1;
+		}
 	}
 	argc -= optind;
 	argv += optind;
@@ -238,6 +264,10 @@ cmd_input_exec(const char *path, int argc, char **argv)
 	close(fd);
 	buf_free(&input);
 	buf_free(&p);
+	if (rc == -1 && errno == ETIMEDOUT) {
+		buf_free(&in);
+		return client_timed_out("the input may still be applied");
+	}
 	if (rc != 1) {
 		fprintf(stderr, "smsup: the supervisor closed the connection "
 		    "without answering\n");

@@ -15,7 +15,7 @@
 static int	cmd_state_exec(const char *, int, char **);
 
 const struct cmd_entry cmd_state_entry = {
-	"state", "[--raw] NAME", cmd_state_exec
+	"state", "[--raw] [-t seconds] NAME", cmd_state_exec
 };
 
 static const struct option cmd_state_long[] = {
@@ -54,10 +54,18 @@ cmd_state_exec(const char *path, int argc, char **argv)
 	char			 fields[1024], err[256];
 	int			 rc, c, raw = 0;
 
-	while ((c = getopt_long(argc, argv, "r", cmd_state_long, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "rt:", cmd_state_long, NULL)) !=
+	    -1)
 		if (c == 'r')
 			raw = 1;
-		else
+		else if (c == 't') {
+			if (units_parse_seconds(optarg, 86400,
+			    &client_timeout) == -1) {
+				fprintf(stderr, "smsup: bad value '%s' for -t "
+				    "(seconds, up to 86400)\n", optarg);
+				return EXIT_USAGE;
+			}
+		} else
 			return cmd_usage(&cmd_state_entry);
 	if (argc - optind != 1)
 		return cmd_usage(&cmd_state_entry);

@@ -56,6 +56,9 @@ struct status_row {
 	char		 restart[16];
 	uint32_t	 last_ok;
 	uint64_t	 last_when;
+	char		 note[512];
+	uint64_t	 dropped;
+	uint32_t	 step_ms;
 	char		 cell[STATUS_COLS][80];
 };
 
@@ -87,6 +90,9 @@ cmd_status_row(struct msg_reader *r, struct status_row *row)
 	msg_get_str(r, row->restart, sizeof row->restart);
 	msg_get_u32(r, &row->last_ok);
 	msg_get_u64(r, &row->last_when);
+	msg_get_str(r, row->note, sizeof row->note);
+	msg_get_u64(r, &row->dropped);
+	msg_get_u32(r, &row->step_ms);
 	if (r->err)
 		return -1;
 	snprintf(row->cell[0], sizeof row->cell[0], "%s", row->name);
@@ -149,6 +155,9 @@ cmd_status_table(struct status_row *rows, uint32_t n)
 		if (rows[i].degraded[0] != '\0')
 			printf("%s: persistence degraded: %s\n", rows[i].name,
 			    rows[i].degraded);
+		if (rows[i].note[0] != '\0')
+			printf("%s: state directory: %s\n", rows[i].name,
+			    rows[i].note);
 	}
 }
 
@@ -183,12 +192,18 @@ cmd_status_detail(const struct status_row *r)
 		printf("  uptime      %s\n", s);
 	}
 	printf("  inputs      %" PRIu64 " applied, %" PRIu64 " errors, %"
-	    PRIu64 " in flight, %" PRIu64 " buffered\n", r->inputs, r->errors,
-	    r->inflight, r->held);
+	    PRIu64 " dropped, %" PRIu64 " in flight, %" PRIu64 " buffered\n",
+	    r->inputs, r->errors, r->dropped, r->inflight, r->held);
+	if (r->step_ms > 0)
+		printf("  deadline    %gs per answer (--step-timeout)\n",
+		    r->step_ms / 1000.);
+	else
+		printf("  deadline    none (--step-timeout 0)\n");
 	printf("  restarts    %" PRIu64 " (policy %s)%s%s\n", r->restarts,
 	    r->restart, r->crash[0] ? ", last: " : "", r->crash);
-	printf("  durability  %s%s%s\n", r->durability,
-	    r->degraded[0] ? ", degraded: " : "", r->degraded);
+	printf("  durability  %s%s%s%s%s\n", r->durability,
+	    r->degraded[0] ? ", degraded: " : "", r->degraded,
+	    r->note[0] ? "; " : "", r->note);
 	if (r->rss > 0)
 		printf("  memory      %.1f MiB resident (worker)\n",
 		    (double)r->rss / (1 << 20));
@@ -224,6 +239,9 @@ cmd_status_json_row(struct buf *b, const struct status_row *r)
 	json_put_key(b, 0, "restart_policy");	json_put_cstr(b, r->restart);
 	json_put_key(b, 0, "durability");	json_put_cstr(b, r->durability);
 	json_put_key(b, 0, "degraded");		json_put_cstr(b, r->degraded);
+	json_put_key(b, 0, "storage_note");	json_put_cstr(b, r->note);
+	json_put_key(b, 0, "dropped");		json_put_u64(b, r->dropped);
+	json_put_key(b, 0, "step_timeout_ms");	json_put_u64(b, r->step_ms);
 	json_put_key(b, 0, "memory_bytes");	json_put_u64(b, r->rss);
 	json_put_key(b, 0, "upgrades");		json_put_u64(b, r->upgrades);
 	json_put_key(b, 0, "last_pause_ns");	json_put_u64(b, r->pause);

@@ -49,22 +49,13 @@ static int	inspect_foreground;	/* run -v: every machine, states */
 void
 inspect_flush(struct machine *m)
 {
-	struct pending	*q;
-	struct buf	*w;
-	size_t		 at;
-
 	if (m->queries.n == m->queries_sent || m->worker == NULL ||
 	    m->worker->peer == NULL || !m->ready || m->suspended ||
 	    m->state != MS_RUNNING)
 		return;
-	w = peer_wbuf(m->worker->peer);
-	while (m->queries_sent < m->queries.n) {
-		q = queue_at(&m->queries, m->queries_sent++);
-		at = frame_begin(w, FRAME_S_SERIALIZE, 0, q->seq);
-		msg_put_u64(w, m->opts.image_max);
-		frame_end(w, at);
-	}
-	peer_kick(m->worker->peer);
+	while (m->queries_sent < m->queries.n &&
+	    serial_request(m, SER_QUERY) == 0)
+		m->queries_sent++;
 }
 
 /* STATE: answered with the image once the worker has made it. */
@@ -72,7 +63,7 @@ int
 inspect_query(struct machine *m, struct client *c, uint64_t id, char *err,
     size_t len)
 {
-	struct pending	 q = { c, id, ++m->query_token };
+	struct pending	 q = { c, id, 0 };
 
 	if (m->state == MS_FAILED || m->state == MS_STOPPING) {
 		snprintf(err, len, "%s is %s: it has no running state", m->name,
@@ -112,16 +103,25 @@ inspect_query_done(struct machine *m, uint8_t type, const void *p,
 	m->queries_sent--;
 }
 
-/* The worker's answers to queries: errors for whatever it owed. */
+/* The worker's answer to the oldest query it was sent (serial.c). */
+void
+inspect_answer_query(struct machine *m, const struct frame *f)
+{
+	if (m->queries_sent == 0)
+		return;
+	inspect_query_done(m, f->type == FRAME_W_IMAGE ? FRAME_R_STATE :
+	    FRAME_R_ERROR, f->payload, f->len);
+}
+
+/*
+ * The worker is gone: the queries it had not answered go to the next one
+ * (after the inputs it is given again), unless the machine fails.
+ */
 void
 inspect_worker_lost(struct machine *m, const char *why)
 {
-	char	 msg[600];
-
-	snprintf(msg, sizeof msg, "%s: worker gone before answering (%s)",
-	    m->name, why);
-	while (m->queries_sent > 0)
-		inspect_query_done(m, FRAME_R_ERROR, msg, strlen(msg));
+	(void)why;
+	m->queries_sent = 0;
 }
 
 /* Traces --------------------------------------------------------------- */
@@ -451,12 +451,17 @@ inspect_client_gone(struct client *c)
 			inspect_untrace(t);
 }
 
-/* Every query of m gets an error: the machine failed. */
+/* Every query of m gets an error: the machine failed or is gone. */
 void
 inspect_queries_fail(struct machine *m, const char *why)
 {
+	char	 msg[600];
+
+	snprintf(msg, sizeof msg, "%s: worker gone before answering (%s)",
+	    m->name, why);
 	m->queries_sent = m->queries.n;
-	inspect_worker_lost(m, why);
+	while (m->queries_sent > 0)
+		inspect_query_done(m, FRAME_R_ERROR, msg, strlen(msg));
 }
 
 /* Machine m is removed: its traces end, its queries get errors. */
@@ -479,25 +484,12 @@ inspect_machine_gone(struct machine *m, const char *why)
 	queue_free(&m->queries);
 }
 
-/*
- * A frame of m's worker that is inspect.c's: query answers (IMAGE or FAIL
- * with a token) and traced states. 1 if taken.
- */
+/* A traced state (W_STATE) of m's worker. */
 int
 inspect_worker_frame(struct machine *m, const struct frame *f)
 {
-	struct pending	*q;
-
-	if (f->type == FRAME_W_STATE) {
-		inspect_state(m, f);
-		return 1;
-	}
-	if ((f->type != FRAME_W_IMAGE && f->type != FRAME_W_FAIL) || f->id == 0)
+	if (f->type != FRAME_W_STATE)
 		return 0;
-	if ((q = queue_head(&m->queries)) == NULL || m->queries_sent == 0 ||
-	    q->seq != f->id)
-		return 0;	/* not a query of ours: machine.c judges */
-	inspect_query_done(m, f->type == FRAME_W_IMAGE ? FRAME_R_STATE :
-	    FRAME_R_ERROR, f->payload, f->len);
+	inspect_state(m, f);
 	return 1;
 }

@@ -12,19 +12,29 @@
  *	RUNNING     input                   -> journal it; forward (or hold)
  *	RUNNING     OUTPUT/ERROR            -> answer the oldest pending input
  *	RUNNING     SNAPSHOT                -> new base; journal trimmed
- *	STARTING,   exit, crash, protocol   -> RESTARTING (recover.c: by policy
- *	RUNNING     error, start timeout       and intensity) or FAILED
+ *	RUNNING     IMAGE, FAIL (a token)   -> to whoever asked (serial.c)
+ *	RUNNING     no answer in time       -> killed (deadline.c), then as
+ *	                                       an exit
+ *	STARTING,   exit, crash, protocol   -> RESTARTING (recover.c: the input
+ *	RUNNING     error, start timeout       it died in dropped, the others
+ *	                                       kept; by policy and intensity)
+ *	                                       or FAILED
  *	RESTARTING  backoff over            -> STARTING, same binary
  *	RUNNING     stop                    -> STOPPING, SERIALIZE, STOP
  *	STOPPING    IMAGE                   -> final snapshot
  *	STOPPING    exit                    -> removed, answer stop waiters
+ *	any         failed, removed         -> calls pending get errors (not
+ *	                                       applied); sends stay journaled
  *	FAILED      run, restart            -> STARTING, from snapshot+journal
  *
  * Upgrades (upgrade.c) suspend and resume a RUNNING machine.
  *
  * Invariants: every accepted input is in `pending`, in acceptance order,
  * until it is answered, and in the journal until a snapshot covers it or
- * it is answered with an error; the first `forwarded` pending inputs have
+ * it is struck off as never to be applied (recover.c); a call gets one
+ * answer, an error meaning that its input was not applied; a send, once
+ * acknowledged, is applied unless its worker dies in it (logged, kept in
+ * the dropped file); the first `forwarded` pending inputs have
  * been written to the worker, the others wait as encoded INPUT frames in
  * `held` (held is empty whenever the machine is forwarding). The worker
  * answers in order, so each answer matches the head of `pending` by
@@ -42,13 +52,7 @@
 
 struct machines	machines = TAILQ_HEAD_INITIALIZER(machines);
 
-/* Machines with something for their store this turn of the loop. */
-static struct machines machine_persisting =
-    TAILQ_HEAD_INITIALIZER(machine_persisting);
-
 static void	machine_timer_cb(struct ev_loop *, ev_timer *, int);
-static void	machine_persist(struct machine *);
-static void	machine_persist_done(struct machine *);
 static void	machine_worker_broken(struct machine *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
@@ -122,28 +126,26 @@ machine_wait(struct machine *m, struct client *c, uint64_t id)
 	server_client_ref(c);
 }
 
-/* Error every pending input: they were not (or may not have been) applied. */
+/*
+ * The pending inputs when the machine fails or goes (removing): calls get
+ * why and are never applied, sends stay journaled (recover_release).
+ */
 static void
-machine_error_pending(struct machine *m, const char *why)
+machine_release_pending(struct machine *m, const char *why, int removing)
 {
-	struct pending	*p;
+	size_t	 sends;
 
-	/* Off the journal first: these inputs are never applied. */
-	if ((p = queue_head(&m->pending)) != NULL)
-		recover_strike(m, p->seq, UINT64_MAX);
-	while ((p = queue_head(&m->pending)) != NULL) {
-		if (p->client != NULL) {
-			server_client_reply(p->client, FRAME_R_ERROR, p->id,
-			    why, strlen(why));
-			server_client_unref(p->client);
-		}
-		m->errors++;
-		queue_pop(&m->pending);
-	}
-	m->forwarded = 0;
-	m->discard = 0;
-	buf_reset(&m->held);
-	m->nheld = 0;
+	sends = recover_release(m, why, removing);
+	if (removing && sends > 0) {
+		if (m->store != NULL)
+			log_info("%s: %zu accepted inputs wait in its journal "
+			    "for its next start", m->name, sends);
+		else
+			log_warnx("%s: %zu accepted inputs lost with it "
+			    "(durability none)", m->name, sends);
+	} else if (sends > 0)
+		log_info("%s: %zu accepted inputs wait for it to run again",
+		    m->name, sends);
 	backlog_release(m, 0);
 }
 
@@ -164,19 +166,22 @@ machine_insert(struct machine *m)
 static void
 machine_remove(struct machine *m)
 {
+	char	 msg[256];
+
 	ev_timer_stop(EV_DEFAULT, &m->timer);
+	deadline_stop(m);
 	if (m->worker != NULL)
 		child_kill(m->worker);
+	m->worker = NULL;
 	inspect_machine_gone(m, "stopped");
-	machine_error_pending(m, "machine removed");
+	snprintf(msg, sizeof msg, "machine %s was stopped before it applied "
+	    "this input; it was not applied", m->name);
+	machine_release_pending(m, msg, 1);
 	backlog_release(m, 1);
 	queue_free(&m->producers);
 	machine_answer_waiters(m, FRAME_R_ERROR, "machine removed");
 	TAILQ_REMOVE(&machines, m, entry);
-	machine_persist(m);
-	machine_persist_done(m);
-	queue_free(&m->durable);
-	store_close(m->store);
+	persist_close(m);
 	queue_free(&m->pending);
 	queue_free(&m->waiters);
 	buf_free(&m->held);
@@ -184,6 +189,7 @@ machine_remove(struct machine *m)
 	buf_free(&m->trace_ev);
 	buf_free(&m->journal);
 	buf_free(&m->snapshot);
+	serial_free(m);
 	upgrade_report_free(m);
 	free(m->again_path);
 	free(m->path);
@@ -246,6 +252,7 @@ machine_open_store(struct machine *m, char *err, size_t len)
 	if ((m->store = store_open(m->name, m->opts.durability, err, len)) ==
 	    NULL)
 		return -1;
+	persist_open(m);
 	rc = store_load(m->store, &m->snapshot, &m->snap_seq, &m->journal,
 	    &last, err, len);
 	if (rc == -1) {
@@ -280,6 +287,7 @@ machine_start(const char *name, const char *path,
 	m->next_seq = 1;	/* 0 means "no input" */
 	ev_init(&m->timer, machine_timer_cb);
 	m->timer.data = m;
+	deadline_init(m);
 	if (machine_open_store(m, err, len) == -1 ||
 	    machine_spawn(m, err, len) == -1) {
 		store_close(m->store);
@@ -320,7 +328,7 @@ machine_fail(struct machine *m, const char *fmt, ...)
 	vsnprintf(msg, sizeof m->why, fmt, ap);
 	va_end(ap);
 	/* A new worker on probation has an old one to fall back on. */
-	if (upgrade_rescue(m, 0, msg))
+	if (upgrade_rescue(m, m->worker, msg))
 		return;
 	memcpy(m->why, msg, sizeof m->why);	/* msg fits: see vsnprintf */
 	m->state = MS_FAILED;
@@ -332,13 +340,17 @@ machine_fail(struct machine *m, const char *fmt, ...)
 		child_kill(m->worker);
 		m->worker = NULL;
 	}
+	serial_reset(m);
+	deadline_stop(m);
 	ev_timer_stop(EV_DEFAULT, &m->timer);
 	log_warnx("%s: failed: %s", m->name, m->why);
 	inspect_queries_fail(m, m->why);
 	inspect_note(m, "failed: %s", m->why);
 	backlog_release(m, 1);
+	snprintf(msg, sizeof msg, "machine %s failed: %s; this input was not "
+	    "applied", m->name, m->why);
+	machine_release_pending(m, msg, 0);
 	snprintf(msg, sizeof msg, "machine %s failed: %s", m->name, m->why);
-	machine_error_pending(m, msg);
 	machine_answer_waiters(m, FRAME_R_ERROR, msg);
 }
 
@@ -379,6 +391,7 @@ machine_flush(struct machine *m)
 	m->forwarded += m->nheld;
 	m->nheld = 0;
 	peer_kick(m->worker->peer);
+	deadline_owed(m);
 	inspect_flush(m);
 }
 
@@ -393,6 +406,7 @@ machine_input(struct machine *m, struct client *c, uint64_t id,
 {
 	struct pending	 p;
 	struct buf	*b;
+	int		 always;
 
 	if (m->state == MS_FAILED) {
 		snprintf(err, errlen, "machine %s is failed: %s (start it "
@@ -408,10 +422,21 @@ machine_input(struct machine *m, struct client *c, uint64_t id,
 		    "cap of %u", len, FRAME_MAX_DEFAULT);
 		return -1;
 	}
+	/* With always, only what can be made durable is accepted. */
+	always = m->store != NULL &&
+	    m->opts.durability == DURABILITY_ALWAYS;
+	if (always && !store_healthy(m->store)) {
+		snprintf(err, errlen, "machine %s cannot make inputs durable "
+		    "now (%s); not accepted", m->name,
+		    store_degraded(m->store));
+		return -1;
+	}
 	p.client = c;
 	p.id = id;
 	p.seq = m->next_seq;
-	b = machine_forwarding(m) ? peer_wbuf(m->worker->peer) : &m->held;
+	/* ... and given to the worker only once it is on disk (persist.c). */
+	b = machine_forwarding(m) && !always ? peer_wbuf(m->worker->peer) :
+	    &m->held;
 	if (frame_put(b, FRAME_S_INPUT, p.seq, data, len) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -431,6 +456,8 @@ machine_input(struct machine *m, struct client *c, uint64_t id,
 	m->next_seq++;
 	if (c != NULL)
 		server_client_ref(c);
+	if (always)
+		m->undurable++;
 	if (b == &m->held)
 		m->nheld++;
 	else {
@@ -439,6 +466,7 @@ machine_input(struct machine *m, struct client *c, uint64_t id,
 			upgrade_forwarded(m, b->data + b->len - FRAME_HDR_LEN -
 			    len, FRAME_HDR_LEN + len);
 		peer_kick(m->worker->peer);
+		deadline_owed(m);
 	}
 	return 0;
 }
@@ -449,9 +477,16 @@ machine_answer(struct machine *m, const struct frame *f)
 {
 	struct pending	*p = queue_head(&m->pending);
 
-	/* Inputs replayed after a rollback were answered already. */
+	/* Inputs replayed (after a restart or a rollback): answered before. */
 	if (m->discard > 0) {
+		if (f->id <= m->discard_last || (p != NULL && f->id >= p->seq)) {
+			machine_worker_broken(m, "answered replayed input #%llu "
+			    "out of order", (unsigned long long)f->id);
+			return;
+		}
 		m->discard--;
+		m->discard_last = f->id;
+		deadline_progress(m);
 		return;
 	}
 	if (p == NULL || m->forwarded == 0 || p->seq != f->id) {
@@ -459,6 +494,7 @@ machine_answer(struct machine *m, const struct frame *f)
 		    (unsigned long long)f->id);
 		return;
 	}
+	deadline_progress(m);
 	m->forwarded--;
 	m->inputs++;
 	m->applied_seq = p->seq;
@@ -508,24 +544,25 @@ machine_worker_broken(struct machine *m, const char *fmt, ...)
 	va_list		 ap;
 	char		 why[512], who[600];
 
+	if (c == NULL)
+		return;
+
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
-	snprintf(who, sizeof who, "(pid %ld) %s", c != NULL ? (long)c->pid :
-	    0L, why);
+	snprintf(who, sizeof who, "broke the protocol: %s", why);
+	if (c != NULL && c->broke[0] == '\0')
+		snprintf(c->broke, sizeof c->broke, "%s", why);
 	inspect_worker_lost(m, why);
-	if (upgrade_rescue(m, 0, why))
+	if (upgrade_rescue(m, c, who))
 		return;
 	if (m->upgrade != NULL)
 		upgrade_abort(m, why);
-	if (c != NULL)
-		child_kill(c);
-	m->worker = NULL;
 	if (m->state == MS_STOPPING) {
-		machine_fail(m, "worker %s while stopping", why);
+		machine_fail(m, "worker %s while stopping", who);
 		return;
 	}
-	recover_crashed(m, NULL, who);
+	recover_crashed(m, c, who, 1);
 }
 
 void
@@ -534,11 +571,16 @@ machine_worker_frame(struct child *c, const struct frame *f)
 	struct machine	*m = c->arg;
 	char		 err[512];
 
-	if ((f->type == FRAME_W_STATE || f->id != 0) &&
-	    inspect_worker_frame(m, f))
+	if (f->type == FRAME_W_STATE && inspect_worker_frame(m, f))
 		return;
-	if (m->upgrade != NULL && upgrade_old_frame(m, f))
+	/* Answers to SERIALIZE carry the request's token (serial.c). */
+	if (f->type == FRAME_W_IMAGE || (f->type == FRAME_W_FAIL &&
+	    f->id != 0)) {
+		if (!m->ready || !serial_frame(m, f))
+			machine_worker_broken(m, "sent an %s that answers no "
+			    "request", frame_type_name(f->type));
 		return;
+	}
 	switch (f->type) {
 	case FRAME_W_OUTPUT:
 	case FRAME_W_ERROR:
@@ -551,12 +593,6 @@ machine_worker_frame(struct child *c, const struct frame *f)
 		/* During an upgrade the base is the image it moves. */
 		if (m->ready && m->upgrade == NULL)
 			recover_snapshot(m, f->id, f->payload, f->len);
-		return;
-	case FRAME_W_IMAGE:
-		/* The final snapshot of a machine that stops. */
-		if (m->state != MS_STOPPING || m->forwarded != 0)
-			break;
-		recover_base(m, m->applied_seq, f->payload, f->len, 2);
 		return;
 	case FRAME_W_HELLO:
 		if (m->state != MS_STARTING || c->hello)
@@ -576,15 +612,11 @@ machine_worker_frame(struct child *c, const struct frame *f)
 		machine_ready(m);
 		return;
 	case FRAME_W_FAIL:
-		if (m->state == MS_STARTING)
-			machine_fail(m, "%s failed: %.*s",
-			    buf_used(&m->snapshot) ? "loading its saved state" :
-			    "init", (int)f->len, f->payload);
-		else if (m->state == MS_STOPPING)
-			log_warnx("%s: no final snapshot: %.*s", m->name,
-			    (int)f->len, f->payload);
-		else
+		if (m->state != MS_STARTING)
 			break;
+		machine_fail(m, "%s failed: %.*s",
+		    buf_used(&m->snapshot) ? "loading its saved state" :
+		    "init", (int)f->len, f->payload);
 		return;
 	}
 	machine_worker_broken(m, "sent an unexpected %s frame",
@@ -596,20 +628,29 @@ machine_worker_gone(struct child *c, const char *why)
 {
 	struct machine	*m = c->arg;
 
+	uint64_t	 suspect;
+	char		 tell[768];
+
 	m->worker = NULL;
 	inspect_worker_lost(m, why);
-	if (upgrade_rescue(m, c->crash_seq, why))
+	if (upgrade_rescue(m, c, why))
 		return;
 	if (m->state == MS_STOPPING) {
+		/* Killed, hung in an input: that one is the cause. */
+		if (m->forwarded > 0 && (suspect = recover_suspect(m, c)) != 0) {
+			snprintf(tell, sizeof tell, "machine %s was killed "
+			    "stopping while it applied this input (%s); it was "
+			    "not applied", m->name, why);
+			recover_drop(m, suspect, why, tell);
+		}
 		log_info("%s: stopped (%s)", m->name, why);
-		machine_error_pending(m, "worker exited before answering");
 		machine_answer_waiters(m, FRAME_R_OK, "stopped");
 		machine_remove(m);
 		return;
 	}
 	if (m->upgrade != NULL)
 		upgrade_abort(m, why);
-	recover_crashed(m, c, why);
+	recover_crashed(m, c, why, 0);
 }
 
 /* A new worker took over after an upgrade. */
@@ -623,6 +664,7 @@ machine_adopt(struct machine *m, struct child *c)
 	snprintf(m->version, sizeof m->version, "%s", c->version);
 	m->since = units_now();
 	m->ready = 1;
+	serial_reset(m);
 	if (m->ntracers_state > 0)
 		recover_config(m, c);
 }
@@ -644,7 +686,7 @@ machine_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			child_kill(m->worker);
 		}
 		m->worker = NULL;
-		recover_crashed(m, NULL, "was not ready in time");
+		recover_crashed(m, NULL, "was not ready in time", 0);
 		break;
 	case MS_RESTARTING:
 		if (machine_spawn(m, err, sizeof err) == -1)
@@ -654,7 +696,8 @@ machine_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (m->worker != NULL) {
 			log_warnx("%s: not stopped after %.0fs: killing pid %ld",
 			    m->name, SMSUP_STOP_TIMEOUT, (long)m->worker->pid);
-			kill(m->worker->pid, SIGKILL);
+			child_kill_why(m->worker, "was killed: not stopped in "
+			    "time");
 		}
 		break;
 	default:
@@ -679,7 +722,8 @@ machine_stop(struct machine *m, struct client *c, uint64_t id, char *err,
 			machine_wait(m, c, id);
 		return 0;
 	}
-	if (m->state != MS_RUNNING || !m->ready) {
+	if (m->state != MS_RUNNING || !m->ready || m->worker == NULL ||
+	    m->worker->peer == NULL) {
 		log_info("%s: removed (%s)", m->name, machine_state_name(m));
 		machine_remove(m);
 		return 1;
@@ -688,98 +732,14 @@ machine_stop(struct machine *m, struct client *c, uint64_t id, char *err,
 	if (c != NULL)
 		machine_wait(m, c, id);
 	/* A final snapshot, after the inputs it has, so none is replayed. */
-	if (m->store != NULL) {
-		struct buf	*w = peer_wbuf(m->worker->peer);
-		size_t		 at = frame_begin(w, FRAME_S_SERIALIZE, 0, 0);
-
-		msg_put_u64(w, m->opts.image_max);
-		frame_end(w, at);
-	}
+	if (m->store != NULL)
+		serial_request(m, SER_STOP);
 	peer_send(m->worker->peer, FRAME_S_STOP, 0, NULL, 0);
 	ev_timer_stop(EV_DEFAULT, &m->timer);
 	ev_timer_set(&m->timer, SMSUP_STOP_TIMEOUT, 0.);
 	ev_timer_start(EV_DEFAULT, &m->timer);
 	log_info("%s: stopping", m->name);
 	return 0;
-}
-
-/*
- * A send to a machine of durability `always` is acknowledged only once its
- * journal record is on disk: hold the acknowledgement until then. Returns
- * 0 if held, -1 if the caller should acknowledge now.
- */
-int
-machine_ack_durable(struct machine *m, struct client *c, uint64_t id)
-{
-	struct pending	 w = { c, id, 0 };
-
-	if (m->store == NULL || m->opts.durability != DURABILITY_ALWAYS ||
-	    queue_push(&m->durable, &w) == -1)
-		return -1;
-	server_client_ref(c);
-	machine_persist_later(m);
-	return 0;
-}
-
-/* Have machine_persist_all see to m's store before the loop sleeps. */
-void
-machine_persist_later(struct machine *m)
-{
-	if (m->store == NULL || m->persist_queued)
-		return;
-	TAILQ_INSERT_TAIL(&machine_persisting, m, persist_entry);
-	m->persist_queued = 1;
-}
-
-static void
-machine_persist_done(struct machine *m)
-{
-	if (!m->persist_queued)
-		return;
-	TAILQ_REMOVE(&machine_persisting, m, persist_entry);
-	m->persist_queued = 0;
-}
-
-/*
- * End of a loop iteration: write the journal's new records (and in
- * `always`, sync them), then send the acknowledgements that waited.
- */
-static void
-machine_persist(struct machine *m)
-{
-	struct pending	*w;
-
-	if (m->store == NULL)
-		return;
-	if (store_flush(m->store) == 0 && store_degraded(m->store)[0] == '\0')
-		return;
-	while ((w = queue_head(&m->durable)) != NULL) {
-		server_client_reply(w->client, FRAME_R_ACCEPTED, w->id, NULL, 0);
-		server_client_unref(w->client);
-		queue_pop(&m->durable);
-	}
-}
-
-/*
- * Before the loop sleeps, for the machines that asked: journals first,
- * then every answer and forwarded input is written out, then what may
- * take a while (the bases upgrades left; kept queued until their upgrade
- * is over).
- */
-void
-machine_persist_all(void)
-{
-	struct machine	*m, *next;
-
-	TAILQ_FOREACH(m, &machine_persisting, persist_entry)
-		machine_persist(m);
-	peer_flush_dirty();
-	for (m = TAILQ_FIRST(&machine_persisting); m != NULL; m = next) {
-		next = TAILQ_NEXT(m, persist_entry);
-		recover_persist_base(m);
-		if (!m->base_unsaved)
-			machine_persist_done(m);
-	}
 }
 
 /* One row of `smsup status`, as client.c and cmd-status.c read it. */
@@ -816,4 +776,7 @@ machine_status_row(struct machine *m, struct buf *b, uint32_t flags)
 	msg_put_str(b, opts_restart_name(m->opts.restart));
 	msg_put_u32(b, last != NULL ? (uint32_t)last->ok : 0);
 	msg_put_u64(b, last != NULL ? (uint64_t)last->when : 0);
+	msg_put_str(b, m->store != NULL ? store_note(m->store) : "");
+	msg_put_u64(b, m->dropped);
+	msg_put_u32(b, (uint32_t)(m->opts.step_timeout * 1000));
 }

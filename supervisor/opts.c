@@ -24,6 +24,7 @@ opts_default(struct machine_opts *o)
 	o->restart = RESTART_PERMANENT;
 	o->max_restarts = 5;
 	o->restart_window = 10;
+	o->step_timeout = SMSUP_STEP_TIMEOUT;
 }
 
 static const char *opts_durability[] = { "none", "batch", "always" };
@@ -151,6 +152,15 @@ opts_parse(int ch, const char *arg, struct machine_opts *o, uint32_t *set,
 		o->limit_cpu = (uint64_t)d;
 		*set |= OPT_LIMIT_CPU;
 		return 0;
+	case 'W':
+		if (strcmp(arg, "0") == 0)
+			d = 0;
+		else if (units_parse_seconds(arg, 86400, &d) == -1 ||
+		    d < 0.01)
+			goto bad;
+		o->step_timeout = d;
+		*set |= OPT_STEP_TIMEOUT;
+		return 0;
 	}
 	snprintf(err, len, "unknown option");
 	return -1;
@@ -174,6 +184,7 @@ const struct option opts_long[] = {
 	{ "limit-memory", required_argument, NULL, 'A' },
 	{ "limit-files", required_argument, NULL, 'O' },
 	{ "limit-cpu", required_argument, NULL, 'C' },
+	{ "step-timeout", required_argument, NULL, 'W' },
 	{ "state-dir", required_argument, NULL, 'S' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "pid-file", required_argument, NULL, 'p' },
@@ -214,6 +225,7 @@ opts_encode(struct buf *b, const struct machine_opts *o, uint32_t set)
 	msg_put_u64(b, o->limit_memory);
 	msg_put_u64(b, o->limit_files);
 	msg_put_u64(b, o->limit_cpu);
+	msg_put_u32(b, (uint32_t)(o->step_timeout * 1000));
 }
 
 /* Read them back over the defaults; -1 if malformed or out of range. */
@@ -221,7 +233,7 @@ int
 opts_decode(struct msg_reader *r, struct machine_opts *o)
 {
 	struct machine_opts	 in;
-	uint32_t		 set, t, p, dur, rs, win;
+	uint32_t		 set, t, p, dur, rs, win, step;
 
 	opts_default(o);
 	memset(&in, 0, sizeof in);
@@ -240,7 +252,9 @@ opts_decode(struct msg_reader *r, struct machine_opts *o)
 	msg_get_u64(r, &in.limit_memory);
 	msg_get_u64(r, &in.limit_files);
 	msg_get_u64(r, &in.limit_cpu);
+	msg_get_u32(r, &step);
 	if (r->err || dur > 2 || rs > 2 || t > 3600000 || p > 3600000 ||
+	    step > 86400000 ||
 	    in.image_max > FRAME_IMAGE_MAX_DEFAULT - 4096 ||
 	    in.max_restarts > 1000 || win > 86400000)
 		return -1;
@@ -273,5 +287,7 @@ opts_decode(struct msg_reader *r, struct machine_opts *o)
 		o->limit_files = in.limit_files;
 	if (set & OPT_LIMIT_CPU)
 		o->limit_cpu = in.limit_cpu;
+	if (set & OPT_STEP_TIMEOUT)
+		o->step_timeout = step / 1000.;
 	return 0;
 }

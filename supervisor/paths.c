@@ -3,6 +3,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,66 +67,299 @@ paths_absolute(const char *path, char *out, size_t len)
 	return 0;
 }
 
-/* 0 if path is a regular, executable file; else why not in err. */
 /*
- * As sshd's StrictModes: whoever can change the binary, or swap it in its
- * directory, decides what the next upgrade runs. Refuse a binary writable
- * by group or others, or under a directory writable by others that is not
- * sticky, or owned by another user than us or root.
+ * Binaries and the state directory: as sshd's StrictModes, whoever could
+ * change a binary, or swap it or any directory above it, would choose
+ * what the next start or upgrade runs (as root, often); whoever could
+ * plant a file or a link in the state directory would have us write
+ * through it. So every directory on the way, as given and through every
+ * symbolic link, must belong to us or root and be writable by nobody else
+ * unless sticky; a binary must be a regular, executable file of ours or
+ * root's that nobody else can write; the state directory must be ours
+ * and writable by nobody else, sticky or not. The walk holds a descriptor
+ * of each directory it checked and opens the next component relative to
+ * it without following links, so what it returns is the very file it
+ * checked: binaries are executed by that descriptor, the state directory's
+ * files opened relative to it, and no rename or link swapped in meanwhile
+ * is ever seen.
  */
-static int
-paths_check_owner(const char *path, const struct stat *st, char *err,
-    size_t errlen)
-{
-	struct stat	 dst;
-	char		 dir[PATH_MAX], *slash;
-	uid_t		 me = geteuid();
+#define PATHS_LINKS_MAX	40
+#define PATHS_BINARY	1	/* the last component: an executable */
+#define PATHS_STATE	2	/* a private directory, made if missing */
 
-	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "%s: refusing a binary writable by group "
-		    "or others (chmod go-w %s)", path, path);
+static int
+paths_owner_ok(const struct stat *st)
+{
+	return st->st_uid == geteuid() || st->st_uid == 0;
+}
+
+static int
+paths_check_dir(int mode, const char *shown, const struct stat *st,
+    int last, char *err, size_t errlen)
+{
+	const char	*what = mode == PATHS_BINARY ? "a binary under" :
+			    last ? "the state directory" :
+			    "a state directory under";
+
+	if (!S_ISDIR(st->st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", shown);
 		return -1;
 	}
-	if (st->st_uid != me && st->st_uid != 0) {
-		snprintf(err, errlen, "%s: refusing a binary owned by uid %ld, "
-		    "neither us nor root", path, (long)st->st_uid);
+	if (!paths_owner_ok(st) || (last && st->st_uid != geteuid())) {
+		snprintf(err, errlen, "refusing %s %s, owned by uid %ld, %s",
+		    what, shown, (long)st->st_uid, last ? "not us" :
+		    "neither us nor root");
 		return -1;
 	}
-	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
-		return 0;
-	while ((slash = strrchr(dir, '/')) != NULL) {
-		*(slash == dir ? slash + 1 : slash) = '\0';
-		if (stat(dir, &dst) == -1)
-			break;
-		if ((dst.st_mode & S_IWOTH) && !(dst.st_mode & S_ISVTX)) {
-			snprintf(err, errlen, "%s: refusing a binary under %s, "
-			    "writable by others and not sticky", path, dir);
-			return -1;
-		}
-		if (slash == dir)
-			break;
+	if (last && (st->st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(err, errlen, "refusing %s %s, writable by others "
+		    "(chmod go-w %s)", what, shown, shown);
+		return -1;
+	}
+	if ((st->st_mode & (S_IWGRP | S_IWOTH)) && !(st->st_mode & S_ISVTX)) {
+		snprintf(err, errlen, "refusing %s %s, writable by others and "
+		    "not sticky", what, shown);
+		return -1;
 	}
 	return 0;
 }
 
-int
-paths_check_binary(const char *path, char *err, size_t errlen)
+static int
+paths_check_file(const char *path, const char *shown, const struct stat *st,
+    char *err, size_t errlen)
 {
-	struct stat	 st;
-
-	if (stat(path, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
 		return -1;
 	}
-	if (access(path, X_OK) == -1) {
+	if ((st->st_mode & 0111) == 0) {
 		snprintf(err, errlen, "%s: not executable", path);
 		return -1;
 	}
-	return paths_check_owner(path, &st, err, errlen);
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s: refusing a binary writable by group "
+		    "or others (chmod go-w %s)", path, shown);
+		return -1;
+	}
+	if (!paths_owner_ok(st)) {
+		snprintf(err, errlen, "%s: refusing a binary owned by uid %ld, "
+		    "neither us nor root", path, (long)st->st_uid);
+		return -1;
+	}
+	return 0;
+}
+
+/* Pop the first component of the '/'-separated list in rest into comp. */
+static int
+paths_next(char *rest, char *comp, size_t len)
+{
+	char	*s = rest, *e;
+	size_t	 n;
+
+	while (*s == '/')
+		s++;
+	if (*s == '\0')
+		return 0;
+	e = strchr(s, '/');
+	n = e != NULL ? (size_t)(e - s) : strlen(s);
+	if (n >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(comp, s, n);
+	comp[n] = '\0';
+	memmove(rest, s + n, strlen(s + n) + 1);
+	return 1;
+}
+
+/* Whether only separators are left. */
+static int
+paths_done(const char *rest)
+{
+	return rest[strspn(rest, "/")] == '\0';
+}
+
+/* at: the path of the directory walked to, for messages. */
+static void
+paths_at(char *at, size_t len, const char *comp)
+{
+	char	*slash;
+
+	if (strcmp(comp, "..") == 0) {
+		if ((slash = strrchr(at, '/')) != NULL && slash != at)
+			*slash = '\0';
+		else
+			snprintf(at, len, "/");
+	} else if (strcmp(at, "/") == 0)
+		snprintf(at, len, "/%s", comp);
+	else
+		snprintf(at + strlen(at), len - strlen(at), "/%s", comp);
+}
+
+/*
+ * The walk (see above) of the absolute path, for mode. Returns a
+ * close-on-exec descriptor: of the binary (readable if we may read it, so
+ * that scripts can be told from programs, else O_PATH), or of the state
+ * directory (O_DIRECTORY); -1 with err set.
+ */
+static int
+paths_walk(const char *path, int mode, char *err, size_t errlen)
+{
+	struct stat	 st, st2;
+	char		 rest[PATH_MAX], comp[NAME_MAX + 1], link[PATH_MAX];
+	char		 at[PATH_MAX], tmp[PATH_MAX];
+	ssize_t		 n;
+	int		 dfd, fd, rc, last, links = 0;
+
+	if (path[0] != '/' || snprintf(rest, sizeof rest, "%s", path) >=
+	    (int)sizeof rest) {
+		snprintf(err, errlen, "%s: not an absolute path", path);
+		return -1;
+	}
+	snprintf(at, sizeof at, "/");
+	if ((dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(dfd, &st) == -1) {
+		snprintf(err, errlen, "/: %s", strerror(errno));
+		goto fail;
+	}
+	if (paths_check_dir(mode, "/", &st, mode == PATHS_STATE &&
+	    paths_done(rest), err, errlen) == -1)
+		goto fail;
+	while ((rc = paths_next(rest, comp, sizeof comp)) == 1) {
+		if (strcmp(comp, ".") == 0)
+			continue;
+		fd = openat(dfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 && errno == ENOENT && mode == PATHS_STATE &&
+		    strcmp(comp, "..") != 0) {
+			if (mkdirat(dfd, comp, 0700) == -1 && errno != EEXIST) {
+				snprintf(err, errlen, "%s: %s", path,
+				    strerror(errno));
+				goto fail;
+			}
+			fd = openat(dfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (fd == -1 || fstat(fd, &st) == -1) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			if (fd != -1)
+				close(fd);
+			goto fail;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			close(fd);
+			n = readlinkat(dfd, comp, link, sizeof link - 1);
+			if (n <= 0 || ++links > PATHS_LINKS_MAX) {
+				snprintf(err, errlen, "%s: %s", path, n <= 0 ?
+				    strerror(errno) : "too many links");
+				goto fail;
+			}
+			link[n] = '\0';
+			if (snprintf(tmp, sizeof tmp, "%s/%s", link, rest) >=
+			    (int)sizeof tmp) {
+				snprintf(err, errlen, "%s: path too long",
+				    path);
+				goto fail;
+			}
+			memcpy(rest, tmp, sizeof rest);
+			if (link[0] == '/') {
+				close(dfd);
+				snprintf(at, sizeof at, "/");
+				if ((dfd = open("/", O_PATH | O_DIRECTORY |
+				    O_CLOEXEC)) == -1) {
+					snprintf(err, errlen, "/: %s",
+					    strerror(errno));
+					goto fail;
+				}
+			}
+			continue;
+		}
+		paths_at(at, sizeof at, comp);
+		last = paths_done(rest);
+		if (S_ISDIR(st.st_mode)) {
+			if (paths_check_dir(mode, at, &st, mode == PATHS_STATE &&
+			    last, err, errlen) == -1) {
+				close(fd);
+				goto fail;
+			}
+			if (!last || mode != PATHS_STATE) {
+				close(dfd);
+				dfd = fd;
+				continue;
+			}
+			/* The state directory: a real one, the same. */
+			close(fd);
+			fd = openat(dfd, comp, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (fd == -1 || fstat(fd, &st2) == -1 ||
+			    st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
+				snprintf(err, errlen, "%s: changed while it was "
+				    "checked", path);
+				if (fd != -1)
+					close(fd);
+				goto fail;
+			}
+			close(dfd);
+			return fd;
+		}
+		if (mode != PATHS_BINARY || !last) {
+			close(fd);
+			snprintf(err, errlen, "%s: %s", path,
+			    strerror(ENOTDIR));
+			goto fail;
+		}
+		if (paths_check_file(path, at, &st, err, errlen) == -1) {
+			close(fd);
+			goto fail;
+		}
+		/* Readable if we may: the same file, or none at all. */
+		rc = openat(dfd, comp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (rc != -1) {
+			if (fstat(rc, &st2) == 0 && st2.st_dev == st.st_dev &&
+			    st2.st_ino == st.st_ino) {
+				close(fd);
+				fd = rc;
+			} else
+				close(rc);
+		}
+		close(dfd);
+		return fd;
+	}
+	if (rc == 0 && mode == PATHS_STATE && strcmp(at, "/") == 0) {
+		snprintf(err, errlen, "%s: refusing / as the state directory",
+		    path);
+		goto fail;
+	}
+	snprintf(err, errlen, "%s: %s", path, rc == -1 ? strerror(errno) :
+	    mode == PATHS_BINARY ? "not a regular file" : "not a directory");
+fail:
+	if (dfd != -1)
+		close(dfd);
+	return -1;
+}
+
+/* The binary at path, to execute (see paths_walk); -1 with err set. */
+int
+paths_open_binary(const char *path, char *err, size_t errlen)
+{
+	return paths_walk(path, PATHS_BINARY, err, errlen);
+}
+
+/* The state directory at path, made if missing; -1 with err set. */
+int
+paths_open_state_dir(const char *path, char *err, size_t errlen)
+{
+	return paths_walk(path, PATHS_STATE, err, errlen);
+}
+
+/* 0 if path is a binary we would run (see above); else why not in err. */
+int
+paths_check_binary(const char *path, char *err, size_t errlen)
+{
+	int	 fd;
+
+	if ((fd = paths_open_binary(path, err, errlen)) == -1)
+		return -1;
+	close(fd);
+	return 0;
 }
 
 /*

@@ -68,3 +68,17 @@ queue_free(struct pqueue *q)
 	free(q->v);
 	memset(q, 0, sizeof *q);
 }
+
+/* Remove the entry at index i, keeping the order of the others. */
+void
+queue_remove(struct pqueue *q, size_t i)
+{
+	size_t	 k;
+
+	if (i >= q->n)
+		return;
+	for (k = i; k + 1 < q->n; k++)
+		q->v[(q->head + k) % q->cap] = q->v[(q->head + k + 1) % q->cap];
+	if (--q->n == 0)
+		q->head = 0;
+}

@@ -6,15 +6,24 @@
  *
  * The journal holds, in order, every input accepted since the snapshot
  * that is or will be applied: the ones answered, then the pending ones.
- * An input answered with an error is struck off it (and off the journal
- * file) before the error is sent, so it is never applied later.
+ * An input that will never be applied (a call answered with an error, an
+ * input its worker died in) is struck off it (and off the journal file)
+ * before anyone is told, so it is never applied later.
  *
- * When a worker dies (not asked to): the input it died in (named by its
- * CRASH frame) is answered with an error and not replayed, as are all the
- * inputs it had if it could not say (SIGKILL); the others it had are sent
- * again. Then, by the restart policy and intensity (at most R restarts in
- * T seconds, with a short backoff), the machine restarts from snapshot and
- * journal, or is marked failed.
+ * When a worker dies (not asked to), the supervisor works out which input
+ * it died in: the one its CRASH frame names, or its progress page
+ * (progress.h) if it could not say (SIGKILL, a step that never ends);
+ * with neither, the oldest input it had not answered. Only that input is
+ * dropped, as its cause: answered with an error if it is a call, struck
+ * off the journal, logged, traced and kept in the machine's dropped file
+ * (store.c). Every other input it had, whether it applied it or not (its
+ * state died with it), goes to the next worker: the journal first, then
+ * the pending inputs, in order. A worker that died in no input (killed
+ * while idle, while serializing) costs no input at all. The same holds
+ * while a new worker replays the journal: an input that crashes the
+ * replay is dropped, and the machine comes up with everything else. Then,
+ * by the restart policy and intensity (at most R restarts in T seconds,
+ * with a short backoff), the machine restarts, or is marked failed.
  */
 #include <sys/wait.h>
 
@@ -23,6 +32,7 @@
 #include <string.h>
 
 #include "msg.h"
+#include "progress.h"
 #include "smsup.h"
 
 #define RECOVER_PERSIST_MAX	(1u << 20)	/* upgrade images written at once */
@@ -43,7 +53,11 @@ recover_journal_add(struct machine *m, const uint8_t *frame, size_t len)
 	return 0;
 }
 
-/* Strike the inputs [from, to] off the journal: they get errors. */
+/*
+ * Strike the inputs [from, to] off the journal: they will never be
+ * applied. The journal file gets a strike record for each (written before
+ * anyone is told: machine_tell).
+ */
 void
 recover_strike(struct machine *m, uint64_t from, uint64_t to)
 {
@@ -55,9 +69,11 @@ recover_strike(struct machine *m, uint64_t from, uint64_t to)
 
 	while (frame_parse(p, left, &recover_lim, &f) == FRAME_OK) {
 		n = FRAME_HDR_LEN + f.len;
-		if (f.id >= from && f.id <= to)
+		if (f.id >= from && f.id <= to) {
 			struck = 1;
-		else
+			if (m->store != NULL)
+				store_strike(m->store, f.id);
+		} else
 			buf_add(&keep, p, n);
 		p += n;
 		left -= n;
@@ -68,8 +84,65 @@ recover_strike(struct machine *m, uint64_t from, uint64_t to)
 	}
 	buf_free(&m->journal);
 	m->journal = keep;
-	if (m->store != NULL)
-		store_rewrite(m->store, &m->journal);
+	machine_persist_later(m);
+}
+
+/* The byte offset of the last k frames of b (all frames: 0). */
+static size_t
+recover_tail(const struct buf *b, size_t k)
+{
+	const uint8_t	*p = buf_head(b);
+	size_t		 left = buf_used(b), n = 0, i, *at, off = 0, cut;
+	struct frame	 f;
+
+	while (frame_parse(p + off, left - off, &recover_lim, &f) ==
+	    FRAME_OK) {
+		off += FRAME_HDR_LEN + f.len;
+		n++;
+	}
+	if (k >= n)
+		return 0;
+	if ((at = calloc(n, sizeof *at)) == NULL)
+		return left;
+	for (i = 0, off = 0; i < n; i++) {
+		at[i] = off;
+		frame_parse(p + off, left - off, &recover_lim, &f);
+		off += FRAME_HDR_LEN + f.len;
+	}
+	cut = at[n - k];
+	free(at);
+	return cut;
+}
+
+/*
+ * The last k inputs accepted are not after all (`always`: the journal
+ * could not take them, and surely does not have them): off pending, held
+ * and the journal, the calls among them told why. They were never given
+ * to a worker.
+ */
+void
+recover_unaccept(struct machine *m, size_t k, const char *why)
+{
+	struct pending	*p;
+	size_t		 i;
+
+	if (k > m->pending.n)
+		k = m->pending.n;
+	for (i = 0; i < k; i++) {
+		p = queue_at(&m->pending, m->pending.n - 1);
+		if (p->client != NULL) {
+			server_client_reply(p->client, FRAME_R_ERROR, p->id,
+			    why, strlen(why));
+			server_client_unref(p->client);
+		}
+		m->errors++;
+		queue_unpush(&m->pending);
+	}
+	buf_truncate(&m->held, recover_tail(&m->held, k));
+	m->nheld = m->nheld > k ? m->nheld - k : 0;
+	buf_truncate(&m->journal, recover_tail(&m->journal, k));
+	log_warnx("%s: %zu inputs refused: %s", m->name, k, why);
+	backlog_release(m, 0);
 }
 
 /*
@@ -141,6 +214,18 @@ recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
 		return;
 	m->persisted_at = units_now();
 	store_snapshot(m->store, seq, img, len, &m->journal);
+}
+
+/* The answer to a snapshot the supervisor asked for (serial.c). */
+void
+recover_asked_snapshot(struct machine *m, uint64_t seq, const struct frame *f)
+{
+	if (f->type == FRAME_W_IMAGE) {
+		recover_base(m, seq, f->payload, f->len, 1);
+		return;
+	}
+	log_warnx("%s: could not take the snapshot asked for: %.*s", m->name,
+	    (int)f->len, f->payload);
 }
 
 /* Write the base an upgrade left, once the upgrade is over. */
@@ -228,6 +313,7 @@ recover_replay(struct machine *m)
 	size_t		 left = buf_used(&m->journal), n, count = 0;
 	uint64_t	 first = p != NULL ? p->seq : UINT64_MAX;
 
+	m->discard_last = m->snap_seq;
 	while (frame_parse(q, left, &recover_lim, &f) == FRAME_OK &&
 	    f.id < first) {
 		n = FRAME_HDR_LEN + f.len;
@@ -240,66 +326,254 @@ recover_replay(struct machine *m)
 		return;
 	m->discard += count;
 	peer_kick(m->worker->peer);
+	deadline_owed(m);
 	log_info("%s: replaying %zu inputs since its snapshot (#%llu)",
 	    m->name, count, (unsigned long long)m->snap_seq);
 }
 
-/* Move the journal's frames of seqs [from, to] to the front of held. */
+/* The journal's frame of input seq, or NULL. */
+static const uint8_t *
+recover_journal_find(struct machine *m, uint64_t seq, struct frame *f)
+{
+	const uint8_t	*q = buf_head(&m->journal);
+	size_t		 left = buf_used(&m->journal), n;
+
+	while (frame_parse(q, left, &recover_lim, f) == FRAME_OK) {
+		if (f->id == seq)
+			return q;
+		if (f->id > seq)
+			break;
+		n = FRAME_HDR_LEN + f->len;
+		q += n;
+		left -= n;
+	}
+	return NULL;
+}
+
+/* The index in pending of the forwarded input seq, or -1. */
+static ssize_t
+recover_forwarded_at(struct machine *m, uint64_t seq)
+{
+	size_t	 lo = 0, hi = m->forwarded, mid;
+	uint64_t v;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		v = queue_at(&m->pending, mid)->seq;
+		if (v == seq)
+			return (ssize_t)mid;
+		if (v < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* The replayed input the worker was to answer next, or 0. */
+static uint64_t
+recover_replay_next(struct machine *m)
+{
+	struct pending	*p = queue_head(&m->pending);
+	const uint8_t	*q = buf_head(&m->journal);
+	size_t		 left = buf_used(&m->journal);
+	struct frame	 f;
+
+	if (m->discard == 0)
+		return 0;
+	while (frame_parse(q, left, &recover_lim, &f) == FRAME_OK) {
+		if (p != NULL && f.id >= p->seq)
+			break;
+		if (f.id > m->discard_last)
+			return f.id;
+		q += FRAME_HDR_LEN + f.len;
+		left -= FRAME_HDR_LEN + f.len;
+	}
+	return 0;
+}
+
+/* Whether seq is an input the worker had and had not answered. */
+static int
+recover_outstanding(struct machine *m, uint64_t seq)
+{
+	struct pending	*p = queue_head(&m->pending);
+	struct frame	 f;
+
+	if (recover_forwarded_at(m, seq) >= 0)
+		return 1;
+	return m->discard > 0 && seq > m->discard_last &&
+	    (p == NULL || seq < p->seq) &&
+	    recover_journal_find(m, seq, &f) != NULL;
+}
+
+/*
+ * The input worker c (NULL: unknown) died in, 0 if none: what its CRASH
+ * frame or its progress page says; for a worker that says nothing, or
+ * names an input it did not have, the oldest it had not answered. A
+ * worker that broke the protocol is taken to have broken it in the last
+ * input it began.
+ */
+uint64_t
+recover_suspect(struct machine *m, struct child *c)
+{
+	struct pending	*p;
+	uint64_t	 seq = 0;
+	int		 said = -1;
+
+	if (c != NULL && c->crash_seq != 0) {
+		seq = c->crash_seq;
+		said = 1;
+	} else if (c != NULL)
+		said = child_progress(c, &seq);
+	if (said == 0 && c->broke[0] != '\0' && c->progress != NULL) {
+		seq = c->progress->seq;
+		said = 1;
+	}
+	if (said == 0)
+		return 0;
+	if (said == 1 && recover_outstanding(m, seq))
+		return seq;
+	if ((seq = recover_replay_next(m)) != 0)
+		return seq;
+	p = m->forwarded > 0 ? queue_head(&m->pending) : NULL;
+	return p != NULL ? p->seq : 0;
+}
+
+/*
+ * Drop input seq, which the worker died in: its caller (if it is a call
+ * the worker had not answered) is told tell, and it is struck off the
+ * journal, logged, traced and kept in the dropped file.
+ */
+void
+recover_drop(struct machine *m, uint64_t seq, const char *why,
+    const char *tell)
+{
+	struct pending	*p;
+	struct frame	 f;
+	const uint8_t	*in = NULL;
+	ssize_t		 at;
+	size_t		 len = 0;
+	int		 answered;
+
+	if (recover_journal_find(m, seq, &f) != NULL) {
+		in = f.payload;
+		len = f.len;
+	}
+	at = recover_forwarded_at(m, seq);
+	answered = at < 0;
+	log_warnx("%s: dropped input #%llu%s: %s", m->name,
+	    (unsigned long long)seq, answered ? " (replayed from the "
+	    "journal)" : "", why);
+	inspect_note(m, "dropped input #%llu: %s", (unsigned long long)seq,
+	    why);
+	if (m->store != NULL)
+		store_dropped(m->store, seq, why, in, len);
+	m->dropped++;
+	/* Off the journal before the caller hears of it. */
+	recover_strike(m, seq, seq);
+	if (at < 0)
+		return;
+	p = queue_at(&m->pending, (size_t)at);
+	if (p->client != NULL) {
+		machine_tell(m, p->client, p->id, tell);
+		server_client_unref(p->client);
+	}
+	m->errors++;
+	queue_remove(&m->pending, (size_t)at);
+	m->forwarded--;
+}
+
+/*
+ * The pending inputs, not one of them applied, when the machine fails or
+ * goes: a call is answered with why and struck off the journal (it is
+ * never applied); a send, acknowledged already, stays in the journal, to
+ * be applied when the machine runs again. While the machine is failed it
+ * keeps them, held; once it is removed (removing) they are in its state
+ * directory for its next start, or lost with durability none. Returns
+ * how many sends were kept (or lost).
+ */
+size_t
+recover_release(struct machine *m, const char *why, int removing)
+{
+	struct pqueue	 keep = { 0 };
+	struct buf	 journal = { 0 }, held = { 0 };
+	struct pending	*p;
+	struct frame	 f;
+	const uint8_t	*q = buf_head(&m->journal);
+	size_t		 left = buf_used(&m->journal), n, i = 0, sends = 0;
+	int		 struck = 0;
+
+	while (frame_parse(q, left, &recover_lim, &f) == FRAME_OK) {
+		n = FRAME_HDR_LEN + f.len;
+		while ((p = queue_at(&m->pending, i)) != NULL && p->seq < f.id)
+			i++;
+		if (p != NULL && p->seq == f.id && p->client != NULL)
+			struck = 1;
+		else {
+			buf_add(&journal, q, n);
+			if (p != NULL && p->seq == f.id)
+				buf_add(&held, q, n);
+		}
+		q += n;
+		left -= n;
+	}
+	while ((p = queue_head(&m->pending)) != NULL) {
+		if (p->client != NULL) {
+			if (m->store != NULL)
+				store_strike(m->store, p->seq);
+			machine_tell(m, p->client, p->id, why);
+			server_client_unref(p->client);
+			m->errors++;
+		} else {
+			sends++;
+			if (!removing)
+				queue_push(&keep, p);
+		}
+		queue_pop(&m->pending);
+	}
+	/* The journal loses the calls before the callers hear of it. */
+	buf_free(&m->journal);
+	m->journal = journal;
+	if (struck)
+		machine_persist_later(m);
+	queue_free(&m->pending);
+	m->pending = keep;
+	buf_free(&m->held);
+	if (removing)
+		buf_free(&held);
+	m->held = held;
+	m->nheld = m->pending.n;
+	m->forwarded = 0;
+	m->discard = 0;
+	return sends;
+}
+
+/* Put the journal's frames of the first k pending inputs before held. */
 static void
-recover_requeue(struct machine *m, uint64_t from, uint64_t to, size_t count)
+recover_requeue(struct machine *m, size_t k)
 {
 	struct buf	 held = { 0 };
 	struct frame	 f;
 	const uint8_t	*q = buf_head(&m->journal);
-	size_t		 left = buf_used(&m->journal), n;
+	size_t		 left = buf_used(&m->journal), n, i = 0;
 
-	while (frame_parse(q, left, &recover_lim, &f) == FRAME_OK) {
+	/* The pending inputs are in the journal, in the same order. */
+	while (i < k && frame_parse(q, left, &recover_lim, &f) == FRAME_OK) {
 		n = FRAME_HDR_LEN + f.len;
-		if (f.id >= from && f.id <= to)
+		if (f.id == queue_at(&m->pending, i)->seq) {
 			buf_add(&held, q, n);
+			i++;
+		}
 		q += n;
 		left -= n;
 	}
+	if (i < k)
+		log_warnx("%s: %zu pending inputs missing from the journal",
+		    m->name, k - i);
 	buf_add(&held, buf_head(&m->held), buf_used(&m->held));
 	buf_free(&m->held);
 	m->held = held;
-	m->nheld += count;
-}
-
-/* Error the first k pending inputs (they were with the dead worker). */
-static void
-recover_error_head(struct machine *m, size_t k, uint64_t crash_seq,
-    const char *why)
-{
-	struct pending	*p;
-	uint64_t	 from = 0, to = 0;
-	char		 msg[640];
-	size_t		 i;
-
-	for (i = 0; i < k && (p = queue_head(&m->pending)) != NULL; i++) {
-		if (i == 0)
-			from = p->seq;
-		to = p->seq;
-		if (p->seq == crash_seq)
-			snprintf(msg, sizeof msg, "machine %s crashed applying "
-			    "this input (%s); it was not applied", m->name,
-			    why);
-		else
-			snprintf(msg, sizeof msg, "machine %s crashed (%s) "
-			    "before answering this input; it was not applied",
-			    m->name, why);
-		if (p->client != NULL) {
-			server_client_reply(p->client, FRAME_R_ERROR, p->id,
-			    msg, strlen(msg));
-			server_client_unref(p->client);
-		}
-		m->errors++;
-		m->forwarded--;
-		queue_pop(&m->pending);
-	}
-	/* Off the journal before any of those errors is written out. */
-	if (k > 0)
-		recover_strike(m, from, to);
+	m->nheld += k;
 }
 
 /* Restarts within the window (their times are in m->rtimes). */
@@ -316,43 +590,50 @@ recover_recent(struct machine *m, uint64_t now)
 }
 
 /*
- * The worker c (NULL: already killed for misbehaving) is gone without
- * being asked. Answer what it had, then restart or fail.
+ * The worker c (NULL: one that was never heard of) is gone without being
+ * asked, or broke the protocol and is to be killed (kill). Drop the input
+ * it died in, give the others to the next worker, then restart or fail.
  */
 void
-recover_crashed(struct machine *m, struct child *c, const char *why)
+recover_crashed(struct machine *m, struct child *c, const char *why,
+    int kill)
 {
-	struct pending	*p;
-	uint64_t	 crash_seq = c != NULL ? c->crash_seq : 0, now;
-	uint64_t	 first, last;
+	uint64_t	 suspect, now;
 	unsigned	 recent;
-	size_t		 k, again;
+	size_t		 again;
 	double		 delay;
 	int		 clean;
 	pid_t		 pid = c != NULL ? c->pid : 0;
+	char		 tell[768], dropped[64] = "no input lost";
 
+	suspect = recover_suspect(m, c);
+	clean = c != NULL && c->exited && WIFEXITED(c->status) &&
+	    WEXITSTATUS(c->status) == 0 && c->broke[0] == '\0' &&
+	    c->killed[0] == '\0';
+	if (kill && c != NULL)
+		child_kill(c);
 	m->worker = NULL;
 	m->ready = 0;
-	m->discard = 0;
-	clean = c != NULL && WIFEXITED(c->status) &&
-	    WEXITSTATUS(c->status) == 0 && c->broke[0] == '\0';
+	serial_reset(m);
+	deadline_stop(m);
 	/* Without a child, why says which worker it was. */
-	if (c != NULL)
+	if (pid != 0)
 		snprintf(m->last_crash, sizeof m->last_crash, "worker (pid %ld) "
 		    "%s", (long)pid, why);
 	else
 		snprintf(m->last_crash, sizeof m->last_crash, "worker %s", why);
 
-	/* The one it died in, or all it had if it could not tell. */
-	p = m->forwarded > 0 ? queue_head(&m->pending) : NULL;
-	k = p == NULL ? 0 : crash_seq != 0 && p->seq == crash_seq ? 1 :
-	    m->forwarded;
-	recover_error_head(m, k, crash_seq, why);
-	/* What it had after that goes to the next worker. */
+	if (suspect != 0) {
+		snprintf(tell, sizeof tell, "machine %s crashed applying this "
+		    "input (%s); it was not applied", m->name, why);
+		recover_drop(m, suspect, m->last_crash, tell);
+		snprintf(dropped, sizeof dropped, "input #%llu dropped",
+		    (unsigned long long)suspect);
+	}
+	m->discard = 0;
+	/* What it had, applied or not, goes to the next worker. */
 	if ((again = m->forwarded) > 0) {
-		first = queue_head(&m->pending)->seq;
-		last = queue_at(&m->pending, again - 1)->seq;
-		recover_requeue(m, first, last, again);
+		recover_requeue(m, again);
 		m->forwarded = 0;
 	}
 
@@ -376,11 +657,10 @@ recover_crashed(struct machine *m, struct child *c, const char *why)
 	delay = recent == 0 ? 0 : 0.01 * (double)(1u << (recent - 1));
 	if (delay > 1)
 		delay = 1;
-	log_warnx("%s: %s; %zu inputs answered with an error; restart %u in "
+	log_warnx("%s: %s; %s, %zu inputs for the next worker; restart %u in "
 	    "%.0fms, from snapshot #%llu and the inputs since", m->name,
-	    m->last_crash, k, m->restarts, delay * 1000,
-	    (unsigned long long)m->snap_seq);
-	inspect_note(m, "%s; restart %u in %.0fms", m->last_crash, m->restarts,
-	    delay * 1000);
+	    m->last_crash, dropped, again, m->restarts, delay * 1000, (unsigned long long)m->snap_seq);
+	inspect_note(m, "%s; %s; restart %u in %.0fms", m->last_crash,
+	    dropped, m->restarts, delay * 1000);
 	machine_schedule_restart(m, delay);
 }

@@ -24,6 +24,7 @@
 #define SMSUP_START_TIMEOUT	10.0	/* seconds for a worker to be ready */
 #define SMSUP_UPGRADE_TIMEOUT	5.0	/* seconds per upgrade phase */
 #define SMSUP_STOP_TIMEOUT	10.0	/* seconds before SIGKILL on stop */
+#define SMSUP_STEP_TIMEOUT	30.0	/* seconds a worker may owe an answer */
 #define SMSUP_MAX_FROM		64	/* versions in migrates_from */
 #define SMSUP_MAX_RESTARTS	32	/* largest R of --max-restarts R/T */
 
@@ -71,7 +72,8 @@
 #define OPT_LIMIT_MEMORY	0x800
 #define OPT_LIMIT_FILES		0x1000
 #define OPT_LIMIT_CPU		0x2000
-#define OPTS_MACHINE	"TPMNIDRXFUGAOC"	/* their opts_long codes */
+#define OPT_STEP_TIMEOUT	0x4000
+#define OPTS_MACHINE	"TPMNIDRXFUGAOCW"	/* their opts_long codes */
 #define OPTS_NAME_MAX	32		/* user and group names */
 
 struct machine_opts {
@@ -90,6 +92,7 @@ struct machine_opts {
 	uint64_t	 limit_memory;		/* RLIMIT_AS bytes; 0: none */
 	uint64_t	 limit_files;		/* RLIMIT_NOFILE */
 	uint64_t	 limit_cpu;		/* RLIMIT_CPU seconds */
+	double		 step_timeout;		/* seconds; 0: none */
 };
 
 /* One upgrade, as `smsup history` shows it. */
@@ -143,10 +146,12 @@ struct pending	*queue_head(struct pqueue *);
 struct pending	*queue_at(struct pqueue *, size_t);
 void		 queue_pop(struct pqueue *);
 void		 queue_unpush(struct pqueue *);
+void		 queue_remove(struct pqueue *, size_t);
 void		 queue_free(struct pqueue *);
 
 /* child.c: one worker process and its channel. */
 struct child;
+struct progress_page;
 typedef void	child_frame_cb(struct child *, const struct frame *);
 typedef void	child_gone_cb(struct child *, const char *);
 
@@ -161,6 +166,8 @@ struct child {
 	uint64_t	 crash_seq;	/* input it died in (CRASH), or 0 */
 	char		 crash[64];	/* what the CRASH frame said */
 	char		 broke[64];	/* how its channel broke, or "" */
+	char		 killed[128];	/* why we killed it, or "" */
+	const struct progress_page *progress;	/* shared with it, or NULL */
 	char		 type[SMSUP_NAME_MAX + 1];	/* the binary's name */
 	char		 version[SMSUP_VERSION_MAX + 1];
 	char		 format[SMSUP_FORMAT_MAX + 1];
@@ -177,6 +184,8 @@ struct child	*child_spawn(const char *, const char *,
 		    const struct machine_opts *, child_frame_cb *,
 		    child_gone_cb *, void *, char *, size_t);
 void		 child_kill(struct child *);
+void		 child_kill_why(struct child *, const char *);
+int		 child_progress(const struct child *, uint64_t *);
 void		 child_retire(struct child *);
 int		 child_accepts(const struct child *, const char *);
 const char	*child_accepted(const struct child *, char *, size_t);
@@ -185,10 +194,9 @@ int		 child_hello(struct child *, const struct frame *, char *,
 void		 child_describe_exit(int, char *, size_t);
 uint64_t	 child_rss(const struct child *);
 
-/* child-exec.c: workers with a user, a group or resource limits. */
-int		 child_exec_needed(const struct machine_opts *);
-int		 child_exec(pid_t *, const char *, char **, char **, int,
-		    const struct machine_opts *, char *, size_t);
+/* child-exec.c: starting a worker process. */
+int		 child_exec(pid_t *, int, const char *, char **, char **, int,
+		    int, const struct machine_opts *, char *, size_t);
 
 /* machine.c: machines, their lifecycle and their inputs. */
 enum machine_state {
@@ -197,6 +205,20 @@ enum machine_state {
 	MS_STOPPING,	/* finishing its inputs before exit */
 	MS_RESTARTING,	/* crashed: a new worker starts after a backoff */
 	MS_FAILED,	/* no worker; callers get errors */
+};
+
+/* A SERIALIZE the worker owes an answer to (serial.c). */
+enum serial_kind {
+	SER_QUERY,	/* smsup state: the head of m->queries */
+	SER_UPGRADE,	/* the image an upgrade moves */
+	SER_STOP,	/* the final snapshot of a machine that stops */
+	SER_SNAPSHOT,	/* a snapshot the supervisor asked for */
+	SER_ABANDONED,	/* nobody wants it any more: dropped */
+};
+struct serial_req {
+	uint64_t	 token;		/* its id, echoed by the answer */
+	uint64_t	 seq;		/* the last input given before it */
+	int		 kind;
 };
 
 struct upgrade;
@@ -220,6 +242,9 @@ struct machine {
 
 	struct pqueue		 waiters;	/* run/stop requests */
 	struct pqueue		 durable;	/* sends acked once on disk */
+	size_t			 undurable;	/* always: last ones not yet */
+	void			*replies;	/* errors waiting for the store */
+	size_t			 nreplies;
 	ev_timer		 timer;		/* start and stop timeouts */
 
 	char			 version[SMSUP_VERSION_MAX + 1];
@@ -227,10 +252,12 @@ struct machine {
 	char			 why[512];	/* why it failed */
 	uint64_t		 inputs;	/* applied */
 	uint64_t		 errors;	/* answered with an error */
+	uint64_t		 dropped;	/* their worker died in them */
 	uint64_t		 upgrades;
 	uint64_t		 last_pause;	/* ns; 0 with no upgrade */
 	uint64_t		 since;		/* worker start, monotonic ns */
 	uint64_t		 discard;	/* replayed: answers to drop */
+	uint64_t		 discard_last;	/* the last of those answered */
 	uint64_t		 applied_seq;	/* last input answered */
 
 	/* Its way back (recover.c): snapshot + the inputs since. */
@@ -254,7 +281,6 @@ struct machine {
 	/* Looking inside (inspect.c). */
 	struct pqueue		 queries;	/* `smsup state`: seq = token */
 	size_t			 queries_sent;	/* of those, sent to worker */
-	uint64_t		 query_token;
 	int			 ntracers;	/* traces of this machine */
 	int			 ntracers_state; /* of those, with states */
 	struct buf		 trace_in;	/* inputs awaiting answers */
@@ -263,6 +289,15 @@ struct machine {
 	size_t			 trace_ev_cut;	/* where its image starts */
 	int			 from_conf;	/* started from smsup.conf */
 	struct pqueue		 producers;	/* clients held: backlog */
+
+	/* SERIALIZE requests its worker owes (serial.c). */
+	struct serial_req	*serial;
+	size_t			 serial_head, nserial, serial_cap;
+	uint64_t		 serial_token;
+
+	/* How long its worker may owe an answer (deadline.c). */
+	ev_timer		 step_timer;
+	ev_tstamp		 progress_at;	/* its last answer */
 };
 TAILQ_HEAD(machines, machine);
 extern struct machines	 machines;
@@ -284,13 +319,33 @@ const char	*machine_state_name(const struct machine *);
 #define STATUS_DETAIL	0x1	/* STATUS flag: read workers' memory */
 void		 machine_status_row(struct machine *, struct buf *, uint32_t);
 void		 machine_schedule_restart(struct machine *, double);
+
+/* persist.c: what the store must have before anyone is told. */
 void		 machine_persist_later(struct machine *);
 void		 machine_persist_all(void);
 int		 machine_ack_durable(struct machine *, struct client *,
 		    uint64_t);
+void		 machine_tell(struct machine *, struct client *, uint64_t,
+		    const char *);
+void		 persist_open(struct machine *);
+void		 persist_close(struct machine *);
 
 void		 machine_fail(struct machine *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+
+/* serial.c: the serialize requests a worker owes. */
+int		 serial_request(struct machine *, int);
+int		 serial_pending(const struct machine *, int);
+void		 serial_abandon(struct machine *, int);
+void		 serial_reset(struct machine *);
+void		 serial_free(struct machine *);
+int		 serial_frame(struct machine *, const struct frame *);
+
+/* deadline.c: --step-timeout. */
+void		 deadline_init(struct machine *);
+void		 deadline_owed(struct machine *);
+void		 deadline_progress(struct machine *);
+void		 deadline_stop(struct machine *);
 
 /* backlog.c: backpressure from machines that fall behind. */
 void		 backlog_throttle(struct machine *, struct client *);
@@ -307,24 +362,42 @@ void		 recover_config(struct machine *, struct child *);
 int		 recover_start(struct machine *, struct child *, char *, size_t);
 void		 recover_replay(struct machine *);
 void		 recover_persist_base(struct machine *);
-void		 recover_crashed(struct machine *, struct child *, const char *);
+void		 recover_crashed(struct machine *, struct child *, const char *,
+		    int);
+uint64_t	 recover_suspect(struct machine *, struct child *);
+void		 recover_drop(struct machine *, uint64_t, const char *,
+		    const char *);
+size_t		 recover_release(struct machine *, const char *, int);
+void		 recover_unaccept(struct machine *, size_t, const char *);
+void		 recover_asked_snapshot(struct machine *, uint64_t,
+		    const struct frame *);
 
 /* store.c: the state directory. */
+#define STORE_DONE	1	/* on disk (with always: synced) */
+#define STORE_CUT	-1	/* failed; surely not on disk */
+#define STORE_LOST	-2	/* failed; perhaps on disk */
 struct store;
+typedef void	store_retry_cb(void *);
 int		 store_root_path(const char *, char *, size_t);
 int		 store_lock(const char *, char *, size_t);
+void		 store_lock_pid(void);
 const char	*store_root_dir(void);
 struct store	*store_open(const char *, int, char *, size_t);
+void		 store_set_retry(struct store *, store_retry_cb *, void *);
 void		 store_close(struct store *);
 int		 store_aside(const char *, char *, size_t);
 int		 store_load(struct store *, struct buf *, uint64_t *,
 		    struct buf *, uint64_t *, char *, size_t);
 void		 store_append(struct store *, const uint8_t *, size_t);
+void		 store_strike(struct store *, uint64_t);
 int		 store_flush(struct store *);
-void		 store_snapshot(struct store *, uint64_t, const void *, size_t,
+int		 store_snapshot(struct store *, uint64_t, const void *, size_t,
 		    const struct buf *);
-void		 store_rewrite(struct store *, const struct buf *);
+void		 store_dropped(struct store *, uint64_t, const char *,
+		    const void *, size_t);
 const char	*store_degraded(const struct store *);
+const char	*store_note(const struct store *);
+int		 store_healthy(const struct store *);
 int		 machine_count(void);
 
 /* config.c: smsup.conf(5). */
@@ -383,10 +456,10 @@ int		 upgrade_request(const struct upgrade_spec *, int, uint32_t,
 		    double, double, struct client *, uint64_t, char *, size_t);
 void		 upgrade_hup(void);
 void		 upgrade_hup_one(struct machine *, const char *);
-int		 upgrade_old_frame(struct machine *, const struct frame *);
+void		 upgrade_old_image(struct machine *, const struct frame *);
 void		 upgrade_forwarded(struct machine *, const void *, size_t);
 void		 upgrade_answered(struct machine *);
-int		 upgrade_rescue(struct machine *, uint64_t, const char *);
+int		 upgrade_rescue(struct machine *, struct child *, const char *);
 void		 upgrade_abort(struct machine *, const char *);
 void		 upgrade_cancel(struct machine *, const char *);
 const char	*upgrade_phase_name(const struct machine *);
@@ -397,6 +470,7 @@ const char	*upgrade_phase_name(const struct machine *);
 #define TRACE_END	3	/* the machine is gone: the trace ends */
 #define TRACE_NO_STATE	0x1	/* TRACE request flag */
 void		 inspect_flush(struct machine *);
+void		 inspect_answer_query(struct machine *, const struct frame *);
 int		 inspect_query(struct machine *, struct client *, uint64_t,
 		    char *, size_t);
 void		 inspect_worker_lost(struct machine *, const char *);
@@ -454,7 +528,10 @@ struct reply {
 	uint8_t		*data;
 	size_t		 len;
 };
+extern double	 client_timeout;
 int		 client_connect(const char *);
+void		 client_set_timeout(int);
+int		 client_timed_out(const char *);
 int		 client_send(int, uint8_t, uint64_t, const struct buf *);
 int		 client_recv(int, struct buf *, struct reply *);
 int		 client_request(int, uint8_t, const struct buf *, struct buf *,
@@ -475,6 +552,8 @@ int		 paths_spec(const char *, char *, size_t, char *, size_t, char *,
 		    size_t);
 int		 paths_absolute(const char *, char *, size_t);
 int		 paths_check_binary(const char *, char *, size_t);
+int		 paths_open_binary(const char *, char *, size_t);
+int		 paths_open_state_dir(const char *, char *, size_t);
 
 /* units.c: time and its display. */
 uint64_t	 units_now(void);

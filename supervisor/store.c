@@ -1,23 +1,40 @@
 /*
- * store.c: the state directory. Per machine, a directory with its latest
- * snapshot and the journal of the inputs accepted since (formats in
- * serialize/journal.h), and the previous pair as snapshot.old and
- * journal.old, kept for a snapshot that turns out corrupt.
+ * store.c: the state directory. Per machine, a directory with snapshots
+ * and journals named by their epoch (formats in serialize/journal.h):
+ * snapshot.E holds the state after some input, journal.E every input
+ * accepted after it (and the strikes of those never to be applied). A new
+ * snapshot on disk is epoch E+1: snapshot.(E+1) and journal.(E+1) are
+ * written to temporary names, fsync'd and renamed in, the snapshot first,
+ * then the directory fsync'd; the pair before stays as the fallback for a
+ * snapshot found corrupt, older ones are removed. Files are opened
+ * relative to the state directory that paths.c checked, never following
+ * a link.
  *
- * Every file is written to a temporary name, fsync'd, renamed, and the
- * directory fsync'd. A torn or corrupt journal tail is cut at the last
- * good record. A failure to write never stops a machine: the store is
- * marked degraded (status shows it), the machine goes on from memory, and
- * the next snapshot tries again. The directory is locked: one supervisor
- * at a time.
+ * Loading takes the newest snapshot that the newest journal continues:
+ * snapshot.N, then journal.N, then any newer journal whose first input
+ * follows what came before without a gap. So a SIGKILL between any two
+ * steps of writing leaves a directory that loads to the state of the
+ * moment: until the new journal is in, the new snapshot is not used. A
+ * torn or corrupt journal tail is cut at the last good record; a journal
+ * or snapshot that cannot be read is moved aside (named in the log and in
+ * `status`) and a new pair is written from what could be read, so nothing
+ * is ever appended after bytes that cannot be read back.
+ *
+ * A failure to write never stops a machine by itself: the store is marked
+ * degraded (status shows it), its owner decides (machine.c: with
+ * `always`, no input is acknowledged meanwhile), and a timer writes a new
+ * pair from memory every second until that works again. The directory is
+ * locked: one supervisor at a time.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -29,21 +46,28 @@
 #include "smsup.h"
 
 #define STORE_SYNC_DELAY	0.005	/* batch: fsync at most this late */
-#define STORE_ROTATE		(64u << 20)	/* journal size to start anew */
+#define STORE_RETRY		1.0	/* seconds between tries when degraded */
 #define STORE_FILE_MAX		(2ull << 30)
+#define STORE_EPOCHS_MAX	64	/* files of one kind a load looks at */
 
 struct store {
-	char		*dir;
-	int		 jfd;		/* the journal, appended to; -1 */
+	char		*name;		/* the machine: its directory */
+	int		 jfd;		/* the live journal, appended to; -1 */
 	uint64_t	 jsize;		/* its size */
+	uint64_t	 epoch;		/* of the live journal */
 	struct buf	 out;		/* records not yet written */
 	int		 durability;
 	int		 unsynced;	/* written, not yet fsync'd */
 	ev_timer	 sync;
+	ev_timer	 retry;
+	store_retry_cb	*retry_cb;
+	void		*retry_arg;
 	char		 degraded[256];
+	char		 note[512];	/* files moved aside, a failed write */
 };
 
 static char	store_root[PATH_MAX];
+static int	store_rootfd = -1;
 static int	store_lockfd = -1;
 
 /*
@@ -60,6 +84,7 @@ static int		store_sync_n;
 static int		store_sync_started;
 
 static void	store_sync_cb(struct ev_loop *, ev_timer *, int);
+static void	store_retry_timer_cb(struct ev_loop *, ev_timer *, int);
 
 static void *
 store_sync_thread(void *arg)
@@ -108,67 +133,72 @@ store_sync_later(int fd)
 	pthread_mutex_unlock(&store_sync_mtx);
 }
 
-/* The state directory: -S-like option, $SMSUP_STATE_DIR, XDG, home. */
+/*
+ * The state directory: --state-dir, $SMSUP_STATE_DIR, XDG, home, made
+ * absolute (a supervisor that detaches changes its directory).
+ */
 int
 store_root_path(const char *opt, char *out, size_t len)
 {
 	const char	*s;
+	char		 p[PATH_MAX];
 	int		 n;
 
 	if ((s = opt) != NULL || ((s = getenv("SMSUP_STATE_DIR")) != NULL &&
 	    *s != '\0'))
-		n = snprintf(out, len, "%s", s);
+		n = snprintf(p, sizeof p, "%s", s);
 	else if ((s = getenv("XDG_STATE_HOME")) != NULL && *s == '/')
-		n = snprintf(out, len, "%s/smsup", s);
+		n = snprintf(p, sizeof p, "%s/smsup", s);
 	else if ((s = getenv("HOME")) != NULL && *s == '/')
-		n = snprintf(out, len, "%s/.local/state/smsup", s);
+		n = snprintf(p, sizeof p, "%s/.local/state/smsup", s);
 	else
-		n = snprintf(out, len, "/tmp/smsup-%ld/state", (long)getuid());
-	if (n < 0 || (size_t)n >= len - 80) {
+		n = snprintf(p, sizeof p, "/tmp/smsup-%ld/state",
+		    (long)getuid());
+	if (n < 0 || (size_t)n >= sizeof p || paths_absolute(p, out, len) ==
+	    -1 || strlen(out) >= len - 80) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	return 0;
 }
 
-/* mkdir -p with mode 0700 for what it creates. */
-static int
-store_mkdirs(const char *path)
+/* Write our pid into the lock file (again after detaching). */
+void
+store_lock_pid(void)
 {
-	char	 p[PATH_MAX], *s;
+	char	 who[32];
 
-	snprintf(p, sizeof p, "%s", path);
-	for (s = p + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) == -1 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	if (mkdir(p, 0700) == -1 && errno != EEXIST)
-		return -1;
-	return 0;
+	if (store_lockfd == -1)
+		return;
+	snprintf(who, sizeof who, "%ld\n", (long)getpid());
+	if (ftruncate(store_lockfd, 0) == -1 ||
+	    pwrite(store_lockfd, who, strlen(who), 0) == -1)
+		log_warn("%s/lock", store_root);
 }
 
 /*
- * Take the state directory for this supervisor: it is locked for as long
- * as we run, and says who holds it. -1 with err set if another does.
+ * Take the state directory for this supervisor (made if missing, checked
+ * by paths.c): it is locked for as long as we run, and says who holds it.
+ * -1 with err set if it is not safe or another supervisor has it.
  */
 int
 store_lock(const char *root, char *err, size_t len)
 {
-	char	 path[PATH_MAX], who[32] = "";
-	int	 fd;
+	struct stat	 st;
+	char		 who[32] = "";
+	int		 rfd, fd;
 
-	if (store_mkdirs(root) == -1) {
-		snprintf(err, len, "state directory %s: %s", root,
-		    strerror(errno));
+	if ((rfd = paths_open_state_dir(root, err, len)) == -1)
 		return -1;
-	}
-	snprintf(path, sizeof path, "%s/lock", root);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		snprintf(err, len, "%s: %s", path, strerror(errno));
+	fd = openat(rfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || st.st_nlink != 1) {
+		snprintf(err, len, "%s/lock: %s", root, fd == -1 ?
+		    strerror(errno) : "not a regular file of ours");
+		if (fd != -1)
+			close(fd);
+		close(rfd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -178,13 +208,13 @@ store_lock(const char *root, char *err, size_t len)
 		snprintf(err, len, "state directory %s is in use by the "
 		    "supervisor with pid %s", root, who);
 		close(fd);
+		close(rfd);
 		return -1;
 	}
-	snprintf(who, sizeof who, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, who, strlen(who), 0) == -1)
-		log_warn("%s", path);
 	snprintf(store_root, sizeof store_root, "%s", root);
+	store_rootfd = rfd;
 	store_lockfd = fd;
+	store_lock_pid();
 	return 0;
 }
 
@@ -194,14 +224,47 @@ store_root_dir(void)
 	return store_root;
 }
 
+/* "name/file" relative to the root; "" if too long. */
+static const char *
+store_rel(const struct store *s, const char *file, char *out, size_t len)
+{
+	if (snprintf(out, len, "%s/%s", s->name, file) >= (int)len)
+		out[0] = '\0';
+	return out;
+}
+
+static void
+store_epoch_name(char *out, size_t len, const char *kind, uint64_t epoch)
+{
+	snprintf(out, len, "%s.%llu", kind, (unsigned long long)epoch);
+}
+
+/* Append a note for status and the log (files moved aside...). */
+static void
+store_notef(struct store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+store_notef(struct store *s, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 text[384];
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	log_warnx("%s/%s: %s", store_root, s->name, text);
+	snprintf(s->note, sizeof s->note, "%s", text);
+}
+
 static void
 store_degrade(struct store *s, const char *what)
 {
 	int	 saved = errno;
 
 	if (s->degraded[0] == '\0')
-		log_warnx("%s: persistence degraded: %s: %s (serving from "
-		    "memory)", s->dir, what, strerror(saved));
+		log_warnx("%s/%s: persistence degraded: %s: %s", store_root,
+		    s->name, what, strerror(saved));
 	snprintf(s->degraded, sizeof s->degraded, "%s: %s", what,
 	    strerror(saved));
 	if (s->jfd != -1)
@@ -209,6 +272,10 @@ store_degrade(struct store *s, const char *what)
 	s->jfd = -1;
 	buf_reset(&s->out);
 	s->unsynced = 0;
+	if (s->retry_cb != NULL && !ev_is_active(&s->retry)) {
+		ev_timer_set(&s->retry, STORE_RETRY, STORE_RETRY);
+		ev_timer_start(EV_DEFAULT, &s->retry);
+	}
 }
 
 const char *
@@ -217,12 +284,27 @@ store_degraded(const struct store *s)
 	return s->degraded;
 }
 
+const char *
+store_note(const struct store *s)
+{
+	return s->note;
+}
+
+/* Whether every record given is written (and, with always, synced). */
+int
+store_healthy(const struct store *s)
+{
+	return s->jfd != -1;
+}
+
 static int
-store_fsync_dir(const char *dir)
+store_fsync_dir(struct store *s)
 {
 	int	 fd, rc;
 
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	fd = openat(store_rootfd, s->name, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
 		return -1;
 	rc = fsync(fd);
 	close(fd);
@@ -246,71 +328,82 @@ store_write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Write dir/name.tmp and fsync it; the caller renames it into place. */
+/* Write name/file.tmp and fsync it; the caller renames it into place. */
 static int
-store_put_file(const char *dir, const char *name, const struct buf *b)
+store_put_file(struct store *s, const char *file, const struct buf *b)
 {
-	char	 tmp[PATH_MAX], path[PATH_MAX];
-	int	 fd;
+	char	 tmp[NAME_MAX + 8], rel[PATH_MAX];
+	int	 fd, saved;
 
-	snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1)
+	snprintf(tmp, sizeof tmp, "%s.tmp", file);
+	store_rel(s, tmp, rel, sizeof rel);
+	if ((fd = openat(store_rootfd, rel, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
 		return -1;
 	if (store_write_all(fd, buf_head(b), buf_used(b)) == -1 ||
 	    fdatasync(fd) == -1) {
+		saved = errno;
 		close(fd);
-		unlink(tmp);
+		unlinkat(store_rootfd, rel, 0);
+		errno = saved;
 		return -1;
 	}
-	close(fd);
-	return 0;
+	return close(fd);
 }
 
 static int
-store_rename(const char *dir, const char *from, const char *to)
+store_rename(struct store *s, const char *from, const char *to)
 {
 	char	 a[PATH_MAX], b[PATH_MAX];
 
-	snprintf(a, sizeof a, "%s/%s", dir, from);
-	snprintf(b, sizeof b, "%s/%s", dir, to);
-	if (rename(a, b) == -1 && errno != ENOENT)
-		return -1;
-	return 0;
+	store_rel(s, from, a, sizeof a);
+	store_rel(s, to, b, sizeof b);
+	return renameat(store_rootfd, a, store_rootfd, b);
+}
+
+/* Put file.tmp in place as file. */
+static int
+store_install(struct store *s, const char *file)
+{
+	char	 tmp[NAME_MAX + 8];
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", file);
+	return store_rename(s, tmp, file);
+}
+
+/* Move a file that cannot be used aside, keeping it, and say so. */
+static void
+store_move_aside(struct store *s, const char *file, const char *why)
+{
+	char		 to[NAME_MAX + 1], stamp[32];
+	time_t		 now = time(NULL);
+
+	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+	snprintf(to, sizeof to, "%s.bad-%s-%ld", file, stamp, (long)getpid());
+	if (store_rename(s, file, to) == -1)
+		store_notef(s, "%s: %s, and it cannot be moved aside: %s",
+		    file, why, strerror(errno));
+	else
+		store_notef(s, "%s: %s: moved aside to %s", file, why, to);
 }
 
 static int
-store_open_journal(struct store *s)
+store_open_journal(struct store *s, uint64_t epoch)
 {
-	char		 path[PATH_MAX];
+	char		 file[64], rel[PATH_MAX];
 	struct stat	 st;
 
-	snprintf(path, sizeof path, "%s/journal", s->dir);
-	s->jfd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (s->jfd == -1 || fstat(s->jfd, &st) == -1)
+	store_epoch_name(file, sizeof file, "journal", epoch);
+	s->jfd = openat(store_rootfd, store_rel(s, file, rel, sizeof rel),
+	    O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (s->jfd == -1 || fstat(s->jfd, &st) == -1) {
+		if (s->jfd != -1)
+			close(s->jfd);
+		s->jfd = -1;
 		return -1;
-	s->jsize = (uint64_t)st.st_size;
-	return 0;
-}
-
-/* A journal of these INPUT frames: header and records. */
-static int
-store_journal_buf(struct buf *out, const struct buf *frames)
-{
-	static const struct frame_limits lim = { FRAME_MAX_DEFAULT,
-	    FRAME_MAX_DEFAULT };
-	const uint8_t	*p = buf_head(frames);
-	size_t		 left = buf_used(frames);
-	struct frame	 f;
-
-	journal_log_header(out);
-	while (frame_parse(p, left, &lim, &f) == FRAME_OK) {
-		if (journal_record_add(out, p, FRAME_HDR_LEN + f.len) == -1)
-			return -1;
-		p += FRAME_HDR_LEN + f.len;
-		left -= FRAME_HDR_LEN + f.len;
 	}
+	s->jsize = (uint64_t)st.st_size;
+	s->epoch = epoch;
 	return 0;
 }
 
@@ -318,12 +411,14 @@ struct store *
 store_open(const char *name, int durability, char *err, size_t len)
 {
 	struct store	*s;
+	struct stat	 st;
 
-	if ((s = calloc(1, sizeof *s)) == NULL) {
-		snprintf(err, len, "out of memory");
+	if (store_rootfd == -1) {
+		snprintf(err, len, "no state directory");
 		return NULL;
 	}
-	if (asprintf(&s->dir, "%s/%s", store_root, name) == -1) {
+	if ((s = calloc(1, sizeof *s)) == NULL ||
+	    (s->name = strdup(name)) == NULL) {
 		free(s);
 		snprintf(err, len, "out of memory");
 		return NULL;
@@ -332,13 +427,42 @@ store_open(const char *name, int durability, char *err, size_t len)
 	s->durability = durability;
 	ev_init(&s->sync, store_sync_cb);
 	s->sync.data = s;
-	if (store_mkdirs(s->dir) == -1) {
-		snprintf(err, len, "%s: %s", s->dir, strerror(errno));
-		free(s->dir);
+	ev_init(&s->retry, store_retry_timer_cb);
+	s->retry.data = s;
+	if ((mkdirat(store_rootfd, name, 0700) == -1 && errno != EEXIST) ||
+	    fstatat(store_rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		snprintf(err, len, "%s/%s: %s", store_root, name,
+		    errno != 0 && !S_ISDIR(st.st_mode) ? strerror(errno) :
+		    "not a directory of ours");
+		free(s->name);
 		free(s);
 		return NULL;
 	}
 	return s;
+}
+
+/* Who rewrites the store from memory while it is degraded (machine.c). */
+void
+store_set_retry(struct store *s, store_retry_cb *cb, void *arg)
+{
+	s->retry_cb = cb;
+	s->retry_arg = arg;
+}
+
+static void
+store_retry_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct store	*s = w->data;
+
+	(void)revents;
+	if (s->jfd != -1) {
+		ev_timer_stop(loop, w);
+		return;
+	}
+	s->retry_cb(s->retry_arg);
+	if (s->jfd != -1)
+		ev_timer_stop(loop, w);
 }
 
 void
@@ -353,8 +477,9 @@ store_close(struct store *s)
 		close(s->jfd);
 	}
 	ev_timer_stop(EV_DEFAULT, &s->sync);
+	ev_timer_stop(EV_DEFAULT, &s->retry);
 	buf_free(&s->out);
-	free(s->dir);
+	free(s->name);
 	free(s);
 }
 
@@ -362,39 +487,40 @@ store_close(struct store *s)
 int
 store_aside(const char *name, char *moved, size_t len)
 {
-	char		 from[PATH_MAX], stamp[32];
+	char		 to[PATH_MAX], stamp[32];
 	struct stat	 st;
 	time_t		 now = time(NULL);
 
-	snprintf(from, sizeof from, "%s/%s", store_root, name);
-	if (stat(from, &st) == -1)
+	if (fstatat(store_rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 		return errno == ENOENT ? 0 : -1;
 	strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
-	snprintf(moved, len, "%s/%s.aside-%s-%ld", store_root, name, stamp,
+	snprintf(to, sizeof to, "%s.aside-%s-%ld", name, stamp,
 	    (long)getpid());
-	if (rename(from, moved) == -1)
+	if (renameat(store_rootfd, name, store_rootfd, to) == -1)
 		return -1;
+	snprintf(moved, len, "%s/%s", store_root, to);
 	return 1;
 }
 
 /* Read a whole file (capped); -1 with errno, ENOENT if there is none. */
 static int
-store_read(const char *dir, const char *name, struct buf *b)
+store_read(struct store *s, const char *file, struct buf *b)
 {
-	char		 path[PATH_MAX];
+	char		 rel[PATH_MAX];
 	struct stat	 st;
 	ssize_t		 n;
 	int		 fd;
 
 	buf_reset(b);
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	fd = openat(store_rootfd, store_rel(s, file, rel, sizeof rel),
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || (uint64_t)st.st_size > STORE_FILE_MAX ||
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > STORE_FILE_MAX ||
 	    buf_reserve(b, (size_t)st.st_size + 1) == -1) {
-		if (errno == 0)
-			errno = EFBIG;
 		close(fd);
+		errno = EFBIG;
 		return -1;
 	}
 	while ((n = read(fd, b->data + b->len, b->cap - b->len)) > 0)
@@ -403,111 +529,480 @@ store_read(const char *dir, const char *name, struct buf *b)
 	return n == -1 ? -1 : 0;
 }
 
+/* The epochs of the files of this kind in the machine's directory. */
+static int
+store_epochs(struct store *s, const char *kind, uint64_t *v, int max)
+{
+	struct dirent	*de;
+	DIR		*d;
+	size_t		 k = strlen(kind);
+	char		*end;
+	uint64_t	 e;
+	int		 fd, n = 0, i, j;
+
+	fd = openat(store_rootfd, s->name, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL && n < max) {
+		if (strncmp(de->d_name, kind, k) != 0 || de->d_name[k] != '.' ||
+		    de->d_name[k + 1] < '0' || de->d_name[k + 1] > '9')
+			continue;
+		errno = 0;
+		e = strtoull(de->d_name + k + 1, &end, 10);
+		if (errno != 0 || *end != '\0')
+			continue;
+		v[n++] = e;
+	}
+	closedir(d);
+	/* Newest first. */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && v[j - 1] < v[j]; j--) {
+			e = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = e;
+		}
+	return n;
+}
+
+/* Cut file at off (a torn tail). */
+static int
+store_truncate(struct store *s, const char *file, size_t off)
+{
+	char	 rel[PATH_MAX];
+	int	 fd, rc;
+
+	fd = openat(store_rootfd, store_rel(s, file, rel, sizeof rel),
+	    O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	rc = ftruncate(fd, (off_t)off) == 0 && fdatasync(fd) == 0 ? 0 : -1;
+	close(fd);
+	return rc;
+}
+
+/* One journal file read: its header and records. */
+struct store_jnl {
+	uint64_t		 epoch;
+	struct journal_head	 h;
+	struct buf		 b;
+	size_t			 end;	/* where its good records end */
+};
+
+/* A set of seqs struck off (small: inputs that crashed their worker). */
+struct store_struck {
+	uint64_t	*v;
+	size_t		 n;
+};
+
+static int
+store_struck_has(const struct store_struck *st, uint64_t seq)
+{
+	size_t	 i;
+
+	for (i = 0; i < st->n; i++)
+		if (st->v[i] == seq)
+			return 1;
+	return 0;
+}
+
 /*
- * Replay the journal file `name` into frames: records with a seq above
- * *last, in order. A torn or corrupt tail is cut off the file (with a
- * warning) when cut is set.
+ * Apply journal j over the state so far: inputs after *last join frames,
+ * strikes are collected. Returns the number of records taken.
  */
 static void
-store_load_journal(struct store *s, const char *name, int cut,
-    struct buf *frames, uint64_t *last)
+store_apply(struct store_jnl *j, struct buf *frames, uint64_t *last,
+    struct store_struck *st)
 {
-	struct buf	 b = { 0 };
 	const uint8_t	*fr;
-	const char	*why;
-	uint64_t	 seq;
+	uint64_t	 seq, *v;
 	size_t		 off, n, flen;
-	char		 path[PATH_MAX];
+	uint8_t		 type;
 
-	if (store_read(s->dir, name, &b) == -1) {
-		if (errno != ENOENT)
-			log_warn("%s/%s", s->dir, name);
-		buf_free(&b);
-		return;
-	}
-	if (journal_log_check_header(b.data, b.len, &why) == -1) {
-		log_warnx("%s/%s: %s: ignored", s->dir, name, why);
-		buf_free(&b);
-		return;
-	}
-	for (off = JOURNAL_HDR_LEN; (n = journal_record_next(b.data + off,
-	    b.len - off, &seq, &fr, &flen)) > 0; off += n) {
+	for (off = j->h.len; (n = journal_record_next(j->b.data + off,
+	    j->b.len - off, &type, &seq, &fr, &flen)) > 0; off += n) {
+		if (type == JOURNAL_STRIKE) {
+			if ((v = realloc(st->v, (st->n + 1) * sizeof *v)) !=
+			    NULL) {
+				st->v = v;
+				st->v[st->n++] = seq;
+			}
+			continue;
+		}
 		if (seq <= *last)
 			continue;
 		buf_add(frames, fr, flen);
 		*last = seq;
 	}
-	if (off < b.len) {
-		log_warnx("%s/%s: cut a torn or corrupt tail of %zu bytes at "
-		    "offset %zu", s->dir, name, b.len - off, off);
-		snprintf(path, sizeof path, "%s/%s", s->dir, name);
-		if (cut && truncate(path, (off_t)off) == -1)
-			log_warn("%s", path);
+	j->end = off;
+}
+
+/* The frames, without the struck ones. */
+static void
+store_filter(struct buf *frames, const struct store_struck *st)
+{
+	static const struct frame_limits lim = { FRAME_MAX_DEFAULT,
+	    FRAME_MAX_DEFAULT };
+	struct buf	 keep = { 0 };
+	struct frame	 f;
+	const uint8_t	*p = buf_head(frames);
+	size_t		 left = buf_used(frames), n;
+
+	if (st->n == 0)
+		return;
+	while (frame_parse(p, left, &lim, &f) == FRAME_OK) {
+		n = FRAME_HDR_LEN + f.len;
+		if (!store_struck_has(st, f.id))
+			buf_add(&keep, p, n);
+		p += n;
+		left -= n;
 	}
-	buf_free(&b);
+	buf_free(frames);
+	*frames = keep;
+}
+
+/* A journal of these INPUT frames: header and records. */
+static int
+store_journal_buf(struct buf *out, uint64_t epoch, uint64_t base,
+    const struct buf *frames)
+{
+	static const struct frame_limits lim = { FRAME_MAX_DEFAULT,
+	    FRAME_MAX_DEFAULT };
+	const uint8_t	*p = buf_head(frames);
+	size_t		 left = buf_used(frames);
+	struct frame	 f;
+
+	if (journal_log_header(out, epoch, base) == -1)
+		return -1;
+	while (frame_parse(p, left, &lim, &f) == FRAME_OK) {
+		if (journal_record_add(out, p, FRAME_HDR_LEN + f.len) == -1)
+			return -1;
+		p += FRAME_HDR_LEN + f.len;
+		left -= FRAME_HDR_LEN + f.len;
+	}
+	return 0;
+}
+
+/* Remove the files of epochs before keep (the pair before the newest). */
+static void
+store_prune(struct store *s, uint64_t keep)
+{
+	static const char *const kinds[] = { "snapshot", "journal" };
+	uint64_t	 v[STORE_EPOCHS_MAX];
+	char		 file[64], rel[PATH_MAX];
+	int		 k, i, n;
+
+	for (k = 0; k < 2; k++) {
+		if ((n = store_epochs(s, kinds[k], v, STORE_EPOCHS_MAX)) <= 0)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (v[i] >= keep)
+				continue;
+			store_epoch_name(file, sizeof file, kinds[k], v[i]);
+			unlinkat(store_rootfd, store_rel(s, file, rel,
+			    sizeof rel), 0);
+		}
+	}
 }
 
 /*
- * Load the saved state: the newest good snapshot (image, and seq of the
- * last input in it) and the inputs accepted after it (as INPUT frames),
- * with the last seq seen. Returns 1 if there was a saved state, 0 if not,
- * -1 with err set if it cannot be used (nothing is touched then).
+ * A new snapshot on disk (seq: the last input in it; img NULL: none, the
+ * state is init and the journal all of it) and the journal of the inputs
+ * after it (frames), as the next epoch; see the head of this file. 0, or
+ * -1 with the live journal as it was (degraded if it could not be kept).
+ */
+int
+store_snapshot(struct store *s, uint64_t seq, const void *img, size_t len,
+    const struct buf *frames)
+{
+	struct buf	 snap = { 0 }, jnl = { 0 };
+	uint64_t	 e = s->epoch + 1;
+	char		 sname[64], jname[64];
+	int		 rc = -1, saved = 0;
+
+	store_flush(s);
+	store_epoch_name(sname, sizeof sname, "snapshot", e);
+	store_epoch_name(jname, sizeof jname, "journal", e);
+	if ((img != NULL && journal_snapshot_encode(&snap, seq, e, img,
+	    len) == -1) || store_journal_buf(&jnl, e, img != NULL ? seq : 0,
+	    frames) == -1) {
+		errno = ENOMEM;
+		saved = ENOMEM;
+		store_notef(s, "snapshot: out of memory");
+		goto out;
+	}
+	if ((img != NULL && store_put_file(s, sname, &snap) == -1) ||
+	    store_put_file(s, jname, &jnl) == -1) {
+		saved = errno;
+		store_notef(s, "snapshot not written: %s (the journal goes on)",
+		    strerror(saved));
+		goto out;
+	}
+	/* The snapshot first: it is not used until its journal is in. */
+	if ((img != NULL && store_install(s, sname) == -1) ||
+	    store_install(s, jname) == -1 || store_fsync_dir(s) == -1) {
+		saved = errno;
+		store_notef(s, "snapshot not installed: %s (the journal goes "
+		    "on)", strerror(saved));
+		goto out;
+	}
+	if (s->jfd != -1)
+		close(s->jfd);
+	s->jfd = -1;
+	buf_reset(&s->out);
+	s->unsynced = 0;
+	if (store_open_journal(s, e) == -1) {
+		saved = errno;
+		s->epoch = e;
+		errno = saved;
+		store_degrade(s, "journal");
+		goto out;
+	}
+	rc = 0;
+	if (s->degraded[0] != '\0') {
+		log_info("%s/%s: persistence restored", store_root, s->name);
+		s->degraded[0] = '\0';
+	}
+	if (strncmp(s->note, "snapshot not", 12) == 0)
+		s->note[0] = '\0';
+	store_prune(s, e - 1);
+out:
+	buf_free(&snap);
+	buf_free(&jnl);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * The saved state in the legacy layout (format 1: snapshot, journal and
+ * their .old), read as that version did. 1 if there was one.
+ */
+static int
+store_load_legacy(struct store *s, struct buf *image, uint64_t *snap_seq,
+    struct buf *frames, uint64_t *last, char *err, size_t len)
+{
+	static const char *const files[] = { "snapshot", "snapshot.old",
+	    "journal.old", "journal" };
+	struct store_jnl	 j = { 0 };
+	struct store_struck	 st = { 0 };
+	const uint8_t		*img;
+	const char		*why;
+	uint64_t		 epoch;
+	size_t			 n;
+	int			 i, found = 0;
+
+	for (i = 0; i < 2 && buf_used(image) == 0; i++) {
+		if (store_read(s, files[i], &j.b) == -1)
+			continue;
+		found = 1;
+		if (journal_snapshot_decode(j.b.data, j.b.len, snap_seq,
+		    &epoch, &img, &n, &why) == 0)
+			buf_add(image, img, n);
+		else
+			store_move_aside(s, files[i], why);
+	}
+	if (found && buf_used(image) == 0) {
+		snprintf(err, len, "%s/%s: no readable snapshot (start afresh "
+		    "with --fresh)", store_root, s->name);
+		buf_free(&j.b);
+		return -1;
+	}
+	*last = *snap_seq;
+	for (i = 2; i < 4; i++) {
+		if (store_read(s, files[i], &j.b) == -1)
+			continue;
+		found = 1;
+		if (journal_log_check_header(j.b.data, j.b.len, &j.h, &why) ==
+		    -1) {
+			store_move_aside(s, files[i], why);
+			continue;
+		}
+		store_apply(&j, frames, last, &st);
+	}
+	store_filter(frames, &st);
+	free(st.v);
+	buf_free(&j.b);
+	if (!found)
+		return 0;
+	/* Into the new layout; the old files go once it is written. */
+	if (store_snapshot(s, *snap_seq, buf_used(image) ? buf_head(image) :
+	    NULL, buf_used(image), frames) == -1) {
+		snprintf(err, len, "%s/%s: cannot convert its saved state to "
+		    "the new format: %s", store_root, s->name, s->note);
+		return -1;
+	}
+	for (i = 0; i < 4; i++) {
+		char	 rel[PATH_MAX];
+
+		unlinkat(store_rootfd, store_rel(s, files[i], rel,
+		    sizeof rel), 0);
+	}
+	log_info("%s/%s: saved state converted to format 2", store_root,
+	    s->name);
+	return 1;
+}
+
+/*
+ * Load the saved state: the newest snapshot (image, and seq of the last
+ * input in it) that the newest journal continues, and the inputs after it
+ * (as INPUT frames), with the last seq ever given (struck ones too).
+ * Returns 1 if there was a saved state, 0 if not, -1 with err set if it
+ * cannot be used (nothing is touched then).
  */
 int
 store_load(struct store *s, struct buf *image, uint64_t *snap_seq,
     struct buf *frames, uint64_t *last, char *err, size_t len)
 {
-	struct buf	 b = { 0 };
-	const uint8_t	*img;
-	const char	*why = NULL, *why_old = NULL;
-	size_t		 n;
-	int		 found = 0, have_new = 0;
+	struct store_jnl	 jn[STORE_EPOCHS_MAX];
+	struct store_struck	 st = { 0 };
+	struct buf		 b = { 0 };
+	uint64_t		 se[STORE_EPOCHS_MAX], je[STORE_EPOCHS_MAX];
+	uint64_t		 epoch, base_epoch, max_epoch = 0;
+	const uint8_t		*img;
+	const char		*why;
+	char			 file[64], bad[512] = "";
+	size_t			 n;
+	int			 ns, nj, i, k, rc = -1, newest, used, cut = 0;
+	int			 fallback = 0, anomaly = 0;
 
 	buf_reset(image);
 	buf_reset(frames);
 	*snap_seq = *last = 0;
-	if (store_read(s->dir, "snapshot", &b) == 0) {
-		found = have_new = 1;
-		if (journal_snapshot_decode(b.data, b.len, snap_seq, &img, &n,
-		    &why) == 0)
-			buf_add(image, img, n);
-	} else if (errno != ENOENT)
-		why = strerror(errno);
-	if (buf_used(image) == 0 && store_read(s->dir, "snapshot.old",
-	    &b) == 0) {
-		found = 1;
-		if (journal_snapshot_decode(b.data, b.len, snap_seq, &img, &n,
-		    &why_old) == 0) {
-			buf_add(image, img, n);
-			if (have_new)
-				log_warnx("%s/snapshot: %s: using snapshot.old",
-				    s->dir, why);
-		}
-	}
-	buf_free(&b);
-	if (have_new && buf_used(image) == 0) {
-		snprintf(err, len, "%s/snapshot: %s, and snapshot.old: %s; "
-		    "refusing to guess (start afresh with --fresh)", s->dir,
-		    why ? why : "unreadable", why_old ? why_old : "missing");
+	if ((rc = store_load_legacy(s, image, snap_seq, frames, last, err,
+	    len)) != 0)
+		return rc;
+	if ((ns = store_epochs(s, "snapshot", se, STORE_EPOCHS_MAX)) == -1 ||
+	    (nj = store_epochs(s, "journal", je, STORE_EPOCHS_MAX)) == -1) {
+		snprintf(err, len, "%s/%s: %s", store_root, s->name,
+		    strerror(errno));
 		return -1;
 	}
-	*last = *snap_seq;
-	store_load_journal(s, "journal.old", 0, frames, last);
-	store_load_journal(s, "journal", 1, frames, last);
-	if (buf_used(frames) > 0)
-		found = 1;
-	if (store_open_journal(s) == -1 && errno == ENOENT) {
-		/* No journal yet: start one. */
-		buf_reset(&b);
-		journal_log_header(&b);
-		if (store_put_file(s->dir, "journal", &b) == -1 ||
-		    store_rename(s->dir, "journal.tmp", "journal") == -1 ||
-		    store_open_journal(s) == -1)
-			store_degrade(s, "journal");
-		buf_free(&b);
-	} else if (s->jfd == -1)
-		store_degrade(s, "journal");
-	return found;
+	/* The journals, newest first; one that cannot be read goes aside. */
+	memset(jn, 0, sizeof jn);
+	for (i = k = 0; i < nj; i++) {
+		store_epoch_name(file, sizeof file, "journal", je[i]);
+		why = NULL;
+		if (store_read(s, file, &jn[k].b) == -1)
+			why = strerror(errno);
+		else if (journal_log_check_header(jn[k].b.data, jn[k].b.len,
+		    &jn[k].h, &why) == 0 && jn[k].h.epoch != je[i])
+			why = "its epoch is not its name's";
+		if (why != NULL) {
+			store_move_aside(s, file, why);
+			buf_free(&jn[k].b);
+			anomaly = 1;
+			continue;
+		}
+		jn[k++].epoch = je[i];
+	}
+	nj = k;
+	if (nj > 0)
+		max_epoch = jn[0].epoch;
+	if (ns > 0 && se[0] > max_epoch)
+		max_epoch = se[0];
+
+	/*
+	 * Each snapshot, newest first, then none (init): the first that the
+	 * newest journal continues.
+	 */
+	for (i = 0; i <= ns; i++) {
+		buf_reset(image);
+		*snap_seq = 0;
+		base_epoch = 0;
+		if (i < ns) {
+			store_epoch_name(file, sizeof file, "snapshot", se[i]);
+			if (store_read(s, file, &b) == -1)
+				continue;
+			why = NULL;
+			if (journal_snapshot_decode(b.data, b.len, snap_seq,
+			    &epoch, &img, &n, &why) == -1 || epoch != se[i]) {
+				if (why == NULL)
+					why = "its epoch is not its name's";
+				log_warnx("%s/%s/%s: %s: not used", store_root,
+				    s->name, file, why);
+				snprintf(bad + strlen(bad), sizeof bad -
+				    strlen(bad), "%s: %s; ", file, why);
+				fallback = 1;
+				continue;
+			}
+			base_epoch = epoch;
+		} else if (ns > 0 && !fallback) {
+			/* Snapshots were there, none continued: not init. */
+			continue;
+		}
+		buf_reset(frames);
+		free(st.v);
+		memset(&st, 0, sizeof st);
+		*last = *snap_seq;
+		newest = nj == 0;
+		used = 0;
+		for (k = nj - 1; k >= 0; k--) {
+			if (jn[k].epoch < base_epoch || (jn[k].epoch >
+			    base_epoch && jn[k].h.base > *last))
+				continue;
+			store_apply(&jn[k], frames, last, &st);
+			used++;
+			if (k == 0)
+				newest = 1;
+		}
+		if (!newest) {
+			fallback = 1;
+			continue;
+		}
+		if (i < ns)
+			buf_add(image, img, n);
+		store_filter(frames, &st);
+		if (i > 0 && (ns > 0 || nj > 0))
+			log_warnx("%s/%s: %s", store_root, s->name, i < ns ?
+			    "the newest snapshot is not usable: using an older "
+			    "one and the journals since" : "no snapshot is "
+			    "usable: starting from init and the journals");
+		rc = ns > 0 || nj > 0 || anomaly;
+		goto found;
+	}
+	snprintf(err, len, "%s/%s: %sno snapshot that the journals continue "
+	    "(%d snapshots, %d journals); refusing to guess (start afresh with "
+	    "--fresh)", store_root, s->name, bad, ns, nj);
+	rc = -1;
+	goto done;
+
+found:
+	if (i > 0 && ns > 0 && i < ns + 1)
+		fallback = 1;
+	/* A torn tail of the live journal is cut at its last good record. */
+	if (nj > 0 && jn[0].end < jn[0].b.len && !fallback && !anomaly) {
+		log_warnx("%s/%s/journal.%llu: cut a torn or corrupt tail of "
+		    "%zu bytes at offset %zu", store_root, s->name,
+		    (unsigned long long)jn[0].epoch, jn[0].b.len - jn[0].end,
+		    jn[0].end);
+		store_epoch_name(file, sizeof file, "journal", jn[0].epoch);
+		if (store_truncate(s, file, jn[0].end) == -1)
+			cut = -1;
+	}
+	s->epoch = max_epoch;
+	/* The newest journal continues what was loaded: it goes on. */
+	if (nj > 0 && !fallback && !anomaly && cut == 0 &&
+	    jn[0].epoch == max_epoch && store_open_journal(s, jn[0].epoch) ==
+	    0)
+		goto done;
+	/*
+	 * Otherwise a new pair from what was read, so that nothing is ever
+	 * appended after what cannot be read back.
+	 */
+	s->jfd = -1;
+	s->epoch = max_epoch;
+	if (store_snapshot(s, *snap_seq, buf_used(image) ? buf_head(image) :
+	    NULL, buf_used(image), frames) == -1)
+		store_degrade(s, "a new journal");
+done:
+	for (k = 0; k < nj; k++)
+		buf_free(&jn[k].b);
+	buf_free(&b);
+	free(st.v);
+	return rc;
 }
 
 /* Queue the record of one accepted input. */
@@ -520,41 +1015,64 @@ store_append(struct store *s, const uint8_t *frame, size_t len)
 		store_degrade(s, "journal (out of memory)");
 }
 
+/* Queue the record that input seq is never to be applied. */
+void
+store_strike(struct store *s, uint64_t seq)
+{
+	if (s->jfd == -1)
+		return;
+	if (journal_strike_add(&s->out, seq) == -1)
+		store_degrade(s, "journal (out of memory)");
+}
+
 /*
  * Write the queued records (end of every loop iteration); sync them now
- * (always) or within STORE_SYNC_DELAY (batch). Returns 1 if they are on
- * disk, for the acknowledgements that wait for it.
+ * (always) or within STORE_SYNC_DELAY (batch). Returns STORE_DONE if they
+ * are on disk (written; with always, synced), STORE_CUT if writing
+ * failed and the journal was cut
+ * back to what it held before (so those records are surely not on disk),
+ * STORE_LOST if it failed and whether they are is not known.
  */
 int
 store_flush(struct store *s)
 {
+	int	 saved;
+
 	if (s->jfd == -1)
-		return 0;
+		return STORE_LOST;
 	if (buf_used(&s->out) > 0) {
 		if (store_write_all(s->jfd, buf_head(&s->out),
-		    buf_used(&s->out)) == -1) {
-			store_degrade(s, "journal");
-			return 0;
-		}
+		    buf_used(&s->out)) == -1)
+			goto failed;
 		s->jsize += buf_used(&s->out);
 		buf_reset(&s->out);
 		s->unsynced = 1;
 	}
 	if (!s->unsynced)
-		return 1;
+		return STORE_DONE;
 	if (s->durability == DURABILITY_ALWAYS) {
-		if (fdatasync(s->jfd) == -1) {
-			store_degrade(s, "journal fsync");
-			return 0;
-		}
+		if (fdatasync(s->jfd) == -1)
+			goto failed;
 		s->unsynced = 0;
-		return 1;
+		return STORE_DONE;
 	}
 	if (!ev_is_active(&s->sync)) {
 		ev_timer_set(&s->sync, STORE_SYNC_DELAY, 0.);
 		ev_timer_start(EV_DEFAULT, &s->sync);
 	}
-	return 0;
+	return STORE_DONE;
+failed:
+	saved = errno;
+	/* Back to what was there, if the file lets us. */
+	if (s->durability == DURABILITY_ALWAYS &&
+	    ftruncate(s->jfd, (off_t)s->jsize) == 0 && fdatasync(s->jfd) == 0) {
+		errno = saved;
+		store_degrade(s, "journal");
+		return STORE_CUT;
+	}
+	errno = saved;
+	store_degrade(s, "journal");
+	return STORE_LOST;
 }
 
 static void
@@ -570,96 +1088,52 @@ store_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
-/*
- * A new snapshot (seq: the last input in it), keeping the previous one as
- * snapshot.old. The journal goes on (loading skips what the snapshot has)
- * until it is large: then it starts anew with the inputs since, the old
- * one kept as journal.old up to seq.
- */
-void
-store_snapshot(struct store *s, uint64_t seq, const void *img, size_t len,
-    const struct buf *frames)
+/* Escape bytes for a text file: printable ASCII, \\, \n, \xHH. */
+static void
+store_vis(struct buf *out, const uint8_t *p, size_t len)
 {
-	struct buf	 snap = { 0 }, jnl = { 0 };
-	struct stat	 st;
-	char		 path[PATH_MAX];
-	uint64_t	 tail;
-	int		 mirror;
+	static const char	 hex[] = "0123456789abcdef";
+	char			 e[4];
+	size_t			 i;
 
-	/* Unless degraded, the journal file mirrors the memory journal. */
-	store_flush(s);
-	mirror = s->degraded[0] == '\0';
-	if (journal_snapshot_encode(&snap, seq, img, len) == -1) {
-		errno = ENOMEM;
-		store_degrade(s, "snapshot");
-		goto out;
+	for (i = 0; i < len; i++) {
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
+			buf_add(out, &p[i], 1);
+			continue;
+		}
+		e[0] = '\\';
+		e[1] = 'x';
+		e[2] = hex[p[i] >> 4];
+		e[3] = hex[p[i] & 15];
+		buf_add(out, e, 4);
 	}
-	if (mirror && s->jsize < STORE_ROTATE) {
-		if (store_put_file(s->dir, "snapshot", &snap) == -1 ||
-		    store_rename(s->dir, "snapshot", "snapshot.old") == -1 ||
-		    store_rename(s->dir, "snapshot.tmp", "snapshot") == -1 ||
-		    store_fsync_dir(s->dir) == -1)
-			store_degrade(s, "snapshot");
-		goto out;
-	}
-	/* The records after seq move to the new journal, off the old. */
-	if (store_journal_buf(&jnl, frames) == -1) {
-		errno = ENOMEM;
-		store_degrade(s, "snapshot");
-		goto out;
-	}
-	tail = buf_used(&jnl) - JOURNAL_HDR_LEN;
-	if (store_put_file(s->dir, "snapshot", &snap) == -1 ||
-	    store_put_file(s->dir, "journal", &jnl) == -1) {
-		store_degrade(s, "snapshot");
-		goto out;
-	}
-	if (s->jfd != -1)
-		close(s->jfd);
-	s->jfd = -1;
-	if (store_rename(s->dir, "snapshot", "snapshot.old") == -1 ||
-	    store_rename(s->dir, "journal", "journal.old") == -1 ||
-	    store_rename(s->dir, "snapshot.tmp", "snapshot") == -1 ||
-	    store_rename(s->dir, "journal.tmp", "journal") == -1 ||
-	    store_fsync_dir(s->dir) == -1 || store_open_journal(s) == -1) {
-		store_degrade(s, "snapshot");
-		goto out;
-	}
-	/* journal.old keeps what follows snapshot.old, up to seq. */
-	snprintf(path, sizeof path, "%s/journal.old", s->dir);
-	if (mirror && stat(path, &st) == 0 && (uint64_t)st.st_size >= tail +
-	    JOURNAL_HDR_LEN && truncate(path, st.st_size - (off_t)tail) == -1)
-		log_warn("%s", path);
-	s->unsynced = 0;
-	if (s->degraded[0] != '\0') {
-		log_info("%s: persistence restored", s->dir);
-		s->degraded[0] = '\0';
-	}
-out:
-	buf_free(&snap);
-	buf_free(&jnl);
 }
 
-/* The journal is now these inputs (some were struck off): rewrite it. */
+/*
+ * Keep an input its worker died in, in name/dropped: one line per input,
+ * "TIME #SEQ REASON<tab>INPUT" (the input with \xHH escapes).
+ */
 void
-store_rewrite(struct store *s, const struct buf *frames)
+store_dropped(struct store *s, uint64_t seq, const char *why, const void *in,
+    size_t len)
 {
-	struct buf	 jnl = { 0 };
+	struct buf	 line = { 0 };
+	char		 head[700], stamp[32], rel[PATH_MAX];
+	time_t		 now = time(NULL);
+	int		 fd;
 
-	if (s->jfd == -1)
-		return;
-	buf_reset(&s->out);
-	if (store_journal_buf(&jnl, frames) == -1 ||
-	    store_put_file(s->dir, "journal", &jnl) == -1) {
-		store_degrade(s, "journal rewrite");
-		buf_free(&jnl);
-		return;
-	}
-	close(s->jfd);
-	s->jfd = -1;
-	if (store_rename(s->dir, "journal.tmp", "journal") == -1 ||
-	    store_fsync_dir(s->dir) == -1 || store_open_journal(s) == -1)
-		store_degrade(s, "journal rewrite");
-	s->unsynced = 0;
-	buf_free(&jnl);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S%z", localtime(&now));
+	snprintf(head, sizeof head, "%s #%llu %s\t", stamp,
+	    (unsigned long long)seq, why);
+	buf_add(&line, head, strlen(head));
+	store_vis(&line, in, len);
+	buf_add(&line, "\n", 1);
+	fd = openat(store_rootfd, store_rel(s, "dropped", rel, sizeof rel),
+	    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1 || store_write_all(fd, buf_head(&line),
+	    buf_used(&line)) == -1 || fdatasync(fd) == -1)
+		log_warn("%s/%s/dropped", store_root, s->name);
+	if (fd != -1)
+		close(fd);
+	buf_free(&line);
 }

@@ -14,7 +14,7 @@
  *	(all ARMED or NOOP)                    -> suspend each: hold new inputs,
  *	                                          send SERIALIZE after the inputs
  *	                                          the old worker has -> DRAIN
- *	DRAIN      old IMAGE                   -> LOAD it into the new -> MIGRATE
+ *	DRAIN      old IMAGE (its token)       -> LOAD it into the new -> MIGRATE
  *	MIGRATE    new READY                   -> MIGRATED
  *	(all MIGRATED or NOOP)                 -> commit each: the new worker
  *	                                          serves, the held inputs go to
@@ -37,6 +37,10 @@
  * A worker answers in order, so the image the old worker sends after
  * SERIALIZE holds exactly the inputs forwarded before it: nothing is
  * applied twice and nothing is skipped, whichever way the upgrade ends.
+ * The SERIALIZE has a token of its own (serial.c): if the upgrade fails
+ * or times out before the image comes, the request is abandoned and the
+ * late image, recognised by its token, is dropped while the old worker
+ * goes on serving.
  */
 #include <inttypes.h>
 #include <limits.h>
@@ -324,6 +328,8 @@ upgrade_group_fail(struct ugroup *g, const char *fmt, ...)
 		case UP_DRAIN:
 		case UP_MIGRATE:
 		case UP_MIGRATED:
+			/* Its image, if it comes now, goes nowhere. */
+			serial_abandon(up->m, SER_UPGRADE);
 			if (up->new != NULL) {
 				child_kill(up->new);
 				up->new = NULL;
@@ -346,11 +352,10 @@ static void
 upgrade_group_suspend(struct ugroup *g)
 {
 	struct upgrade	*up;
-	struct buf	*w;
-	size_t		 at;
 	int		 i;
 
-	for (i = 0; i < g->n; i++) {
+	upgrade_group_hold(g);
+	for (i = 0; i < g->n && !g->failed; i++) {
 		up = &g->up[i];
 		if (up->phase != UP_ARMED)
 			continue;
@@ -359,13 +364,14 @@ upgrade_group_suspend(struct ugroup *g)
 		up->phase = UP_DRAIN;
 		if (up->m->forwarded == 0)
 			up->t_drained = up->t_suspend;
-		w = peer_wbuf(up->m->worker->peer);
-		at = frame_begin(w, FRAME_S_SERIALIZE, 0, 0);
-		msg_put_u64(w, up->m->opts.image_max);
-		frame_end(w, at);
-		peer_kick(up->m->worker->peer);
+		if (serial_request(up->m, SER_UPGRADE) == -1) {
+			upgrade_group_fail(g, "cannot ask the running worker of "
+			    "%s for its state", up->m->name);
+			break;
+		}
 		upgrade_arm(up, upgrade_timeout(up));
 	}
+	upgrade_group_release(g);
 }
 
 static void
@@ -576,12 +582,13 @@ upgrade_answered(struct machine *m)
 }
 
 /*
- * The worker on probation died (or misbehaved) in input crash_seq (0 if
- * unknown): the old worker takes over again. Returns 1 if the machine was
- * rescued, 0 if it was not on probation.
+ * The worker on probation, c (NULL if unknown), died or misbehaved: the
+ * old worker takes over again. The input the new one died in (recover.c
+ * says which, if any) is dropped. Returns 1 if the machine was rescued,
+ * 0 if it was not on probation.
  */
 int
-upgrade_rescue(struct machine *m, uint64_t crash_seq, const char *why)
+upgrade_rescue(struct machine *m, struct child *c, const char *why)
 {
 	static const struct frame_limits lim = { SIZE_MAX, SIZE_MAX };
 	struct upgrade	*up = m->upgrade;
@@ -589,17 +596,20 @@ upgrade_rescue(struct machine *m, uint64_t crash_seq, const char *why)
 	struct pending	*p;
 	struct frame	 f;
 	struct buf	*w;
-	uint64_t	 first, dropped = 0;
+	uint64_t	 first, dropped;
 	size_t		 replayed = 0, again = 0, len;
 	char		 msg[640], newv[SMSUP_VERSION_MAX + 1];
 
 	if (up == NULL || up->phase != UP_PROBATION || up->old == NULL)
 		return 0;
+	dropped = recover_suspect(m, c);
 	snprintf(newv, sizeof newv, "%s", m->version);
 	old = up->old;
 	up->old = NULL;
-	if (m->worker != NULL)
+	if (m->worker != NULL && m->worker != c)
 		child_kill(m->worker);
+	else if (c != NULL && c->gone != NULL)
+		child_kill(c);
 	machine_adopt(m, old);
 	m->upgrades--;
 	if (up->old_path != NULL) {
@@ -608,23 +618,14 @@ upgrade_rescue(struct machine *m, uint64_t crash_seq, const char *why)
 		up->old_path = NULL;
 	}
 
-	/* The input it died in, if it told us, is answered with an error. */
-	p = m->forwarded > 0 ? queue_head(&m->pending) : NULL;
-	if (p != NULL && crash_seq != 0 && p->seq == crash_seq) {
+	/* The input it died in is answered with an error, and dropped. */
+	if (dropped != 0) {
 		snprintf(msg, sizeof msg, "%s version %s crashed applying this "
-		    "input (%s); rolled back to version %s", m->name, newv,
-		    why, up->from);
-		if (p->client != NULL) {
-			server_client_reply(p->client, FRAME_R_ERROR, p->id,
-			    msg, strlen(msg));
-			server_client_unref(p->client);
-		}
-		dropped = crash_seq;
-		m->errors++;
-		m->forwarded--;
-		queue_pop(&m->pending);
-		p = m->forwarded > 0 ? queue_head(&m->pending) : NULL;
+		    "input (%s); rolled back to version %s; it was not applied",
+		    m->name, newv, why, up->from);
+		recover_drop(m, dropped, why, msg);
 	}
+	p = m->forwarded > 0 ? queue_head(&m->pending) : NULL;
 	first = p != NULL ? p->seq : UINT64_MAX;
 
 	/*
@@ -638,7 +639,8 @@ upgrade_rescue(struct machine *m, uint64_t crash_seq, const char *why)
 		if (f.id != dropped) {
 			buf_add(w, buf_head(&up->replay), len);
 			if (f.id < first) {
-				m->discard++;
+				if (m->discard++ == 0)
+					m->discard_last = f.id - 1;
 				replayed++;
 			} else
 				again++;
@@ -646,6 +648,7 @@ upgrade_rescue(struct machine *m, uint64_t crash_seq, const char *why)
 		buf_consume(&up->replay, len);
 	}
 	peer_kick(old->peer);
+	deadline_owed(m);
 	machine_flush(m);
 	snprintf(msg, sizeof msg, "%s: rolled back to version %s: version %s "
 	    "%s during its probation; %zu inputs replayed into the old worker, "
@@ -657,37 +660,41 @@ upgrade_rescue(struct machine *m, uint64_t crash_seq, const char *why)
 }
 
 /*
- * A frame from the old worker while suspended: its image, or its failure
- * to make one. Returns 1 if taken, 0 to let machine.c judge it.
+ * The old worker's answer to the upgrade's SERIALIZE (serial.c matched its
+ * token): its image, or its failure to make one.
  */
-int
-upgrade_old_frame(struct machine *m, const struct frame *f)
+void
+upgrade_old_image(struct machine *m, const struct frame *f)
 {
 	struct upgrade	*up = m->upgrade;
 	struct image	 img;
 	int		 rc;
 
-	if (up->phase != UP_DRAIN)
-		return 0;
+	if (up == NULL || up->phase != UP_DRAIN)
+		return;		/* abandoned requests never get here */
 	if (f->type == FRAME_W_FAIL) {
 		upgrade_group_fail(up->g, "the running worker of %s could not "
 		    "serialize its state: %.*s", m->name, (int)f->len,
 		    f->payload);
-		return 1;
+		return;
 	}
-	if (f->type != FRAME_W_IMAGE || m->forwarded != 0)
-		return 0;
 	if ((rc = image_decode(f->payload, f->len, &img)) != IMAGE_OK) {
 		upgrade_group_fail(up->g, "the running worker of %s sent a bad "
 		    "image: %s", m->name, image_strerror(rc));
-		return 1;
+		return;
 	}
 	if (strcmp(img.name, m->type) != 0 ||
 	    strcmp(img.version, m->version) != 0) {
 		upgrade_group_fail(up->g, "the running worker's image is of %s "
 		    "%s, not %s %s", img.name, img.version, m->type,
 		    m->version);
-		return 1;
+		return;
+	}
+	/* The new worker may have lost its channel, not yet its life. */
+	if (up->new == NULL || up->new->peer == NULL) {
+		upgrade_group_fail(up->g, "the new worker of %s is gone",
+		    m->name);
+		return;
 	}
 	up->t_image = units_now();
 	up->image_len = f->len;
@@ -699,10 +706,9 @@ upgrade_old_frame(struct machine *m, const struct frame *f)
 	    -1) {
 		upgrade_group_fail(up->g, "cannot send the state of %s to the "
 		    "new worker", m->name);
-		return 1;
+		return;
 	}
 	upgrade_arm(up, upgrade_timeout(up));
-	return 1;
 }
 
 static void

@@ -3,7 +3,10 @@
  * One blocking loop: read whatever frames have arrived, handle them in
  * order, write every answer of the batch with one write.
  */
+#include <sys/mman.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +19,7 @@
 #include "frame.h"
 #include "image.h"
 #include "msg.h"
+#include "progress.h"
 #include "worker-int.h"
 
 struct serve {
@@ -44,6 +48,7 @@ struct serve {
  */
 static void		 serve_image(struct serve *, uint8_t, uint64_t, int);
 static struct serve	*serve_self;
+static struct progress_page *serve_progress;	/* shared: which input */
 static volatile sig_atomic_t serve_in_step;
 static uint64_t		 serve_step_seq;
 static size_t		 serve_step_at;
@@ -207,7 +212,13 @@ serve_input(struct serve *s, const struct frame *f)
 	serve_step_seq = f->id;
 	serve_step_at = at;
 	serve_in_step = 1;
+	if (serve_progress != NULL) {
+		serve_progress->seq = f->id;
+		__atomic_store_n(&serve_progress->in_step, 1, __ATOMIC_RELEASE);
+	}
 	rc = smsup_machine.step(s->state, in, f->len, &o);
+	if (serve_progress != NULL)
+		__atomic_store_n(&serve_progress->in_step, 0, __ATOMIC_RELEASE);
 	serve_in_step = 0;
 	in[f->len] = saved;
 
@@ -426,6 +437,37 @@ serve_frame(struct serve *s, const struct frame *f)
 	}
 }
 
+/*
+ * The progress page the supervisor gave us (SMSUP_PROGRESS_FD): mapped,
+ * its descriptor closed. Without one, the supervisor takes the oldest
+ * input we had not answered as the one we died in.
+ */
+static void
+serve_progress_map(void)
+{
+	const char	*env = getenv("SMSUP_PROGRESS_FD");
+	char		*end;
+	long		 fd;
+	void		*p;
+
+	if (env == NULL)
+		return;
+	errno = 0;
+	fd = strtol(env, &end, 10);
+	unsetenv("SMSUP_PROGRESS_FD");
+	if (errno != 0 || *end != '\0' || fd < 3 || fd > INT_MAX)
+		return;
+	p = mmap(NULL, PROGRESS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    (int)fd, 0);
+	close((int)fd);
+	if (p == MAP_FAILED)
+		return;
+	serve_progress = p;
+	serve_progress->in_step = 0;
+	__atomic_store_n(&serve_progress->magic, PROGRESS_MAGIC,
+	    __ATOMIC_RELEASE);
+}
+
 /* Serve the supervisor on fd until it says STOP or closes; exit status. */
 int
 serve_run(int fd, void *state)
@@ -442,6 +484,7 @@ serve_run(int fd, void *state)
 	s.lim.image_max = FRAME_IMAGE_MAX_DEFAULT;
 	s.image_max = FRAME_IMAGE_MAX_DEFAULT - 4096;
 	serve_crash_hooks(&s);
+	serve_progress_map();
 	if (serve_hello(&s) == -1)
 		return 1;
 

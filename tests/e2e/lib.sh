@@ -155,3 +155,10 @@ orderly_client() {
 	}' | "$S" call -l orderly >"$T/c$1.out" 2>"$T/c$1.err" &
 	eval "pid$1=\$!"
 }
+
+# newest MACHINE KIND: the path of the newest file of KIND (snapshot or
+# journal) in MACHINE's state directory, or nothing.
+newest() {
+	ls "$T/state/$1" 2>/dev/null | grep -E "^$2\\.[0-9]+\$" |
+	    sort -t. -k2 -n | tail -1 | sed "s|^|$T/state/$1/|"
+}

@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 
 use tests/faulty-v1 faulty
-J="$T/state/faulty/journal"
 
 # flip FILE OFFSET: change one byte.
 flip() {
@@ -19,30 +18,35 @@ for _ in 1 2 3 4 5; do "$S" call faulty incr >/dev/null; done
 kill -KILL "$SUP"
 wait "$SUP" 2>/dev/null || true
 pkill -KILL -f "$T/faulty" || true
+J=$(newest faulty journal)
 size=$(wc -c <"$J")
 truncate -s $((size - 3)) "$J"
 start faulty
-grep -q "journal: cut a torn or corrupt tail of [0-9]* bytes" "$T/log" || fail "torn tail not reported"
+grep -q "faulty/journal\.[0-9]*: cut a torn or corrupt tail of [0-9]* bytes" "$T/log" || fail "torn tail not reported"
 expect_count faulty 4
 "$S" call faulty incr >/dev/null
 
-# A corrupt snapshot: the older one and its journal take over.
+# A corrupt snapshot: the older one and the journals since take over.
 "$S" stop faulty >/dev/null
 "$S" run --snapshot-inputs 2 faulty >/dev/null
 for _ in 1 2 3 4 5 6; do "$S" call faulty incr >/dev/null; done
 "$S" stop faulty >/dev/null
-[ -s "$T/state/faulty/snapshot.old" ] || fail "no older snapshot kept"
-flip "$T/state/faulty/snapshot" 40
+[ "$(ls "$T/state/faulty" | grep -c '^snapshot\.[0-9]*$')" -ge 2 ] || fail "no older snapshot kept: $(ls "$T/state/faulty")"
+flip "$(newest faulty snapshot)" 40
 "$S" run faulty >/dev/null
-grep -q 'faulty/snapshot: snapshot checksum mismatch: using snapshot.old' "$T/log" || fail "fallback not reported"
+grep -q 'faulty/snapshot\.[0-9]*: snapshot checksum mismatch: not used' "$T/log" || fail "corrupt snapshot not reported"
+grep -q 'faulty: the newest snapshot is not usable: using an older one and the journals since' "$T/log" || fail "fallback not reported"
 expect_count faulty 11
 
 # Both corrupt: refused, loudly, files left as they are.
 "$S" stop faulty >/dev/null
-flip "$T/state/faulty/snapshot" 40
-flip "$T/state/faulty/snapshot.old" 40
+for f in $(ls "$T/state/faulty" | grep '^snapshot\.[0-9]*$'); do
+	flip "$T/state/faulty/$f" 40
+done
+before=$(ls "$T/state/faulty" | sort)
 status_of 1 "$S" run faulty
-expect_match "$(cat "$T/err")" 'snapshot: snapshot checksum mismatch, and snapshot.old: snapshot checksum mismatch; refusing to guess \(start afresh with --fresh\)' "both corrupt"
+expect_match "$(cat "$T/err")" 'snapshot\.[0-9]+: snapshot checksum mismatch; snapshot\.[0-9]+: snapshot checksum mismatch; no snapshot that the journals continue \(2 snapshots, 2 journals\); refusing to guess \(start afresh with --fresh\)' "both corrupt"
+expect "$(ls "$T/state/faulty" | sort)" "$before" "files left alone"
 "$S" run --fresh faulty >/dev/null
 expect_count faulty 0
 "$S" shutdown

@@ -18,7 +18,7 @@ check=$("$S" call orderly check)
 kill -TERM "$SUP"
 wait "$SUP" || fail "supervisor exit status after SIGTERM"
 for m in counter kv orderly; do
-	[ -s "$T/state/$m/snapshot" ] || fail "$m: no final snapshot"
+	[ -s "$(newest $m snapshot)" ] || fail "$m: no final snapshot"
 done
 start counter kv orderly
 expect "$("$S" call counter count)" 7 "counter after restart"

@@ -64,7 +64,7 @@ sleep 0.3
 kill -KILL "$(col faulty 3)"
 wait_state faulty running
 for _ in $(seq 100); do grep -q 'running version' "$T/trace3" && break; sleep 0.05; done
-expect_match "$(cat "$T/trace3")" 'faulty: worker \(pid [0-9]+\) killed by signal 9 \(Killed\); restart 1 in 0ms' "trace shows the crash"
+expect_match "$(cat "$T/trace3")" 'faulty: worker \(pid [0-9]+\) killed by signal 9 \(Killed\); no input lost; restart 1 in 0ms' "trace shows the crash"
 expect_match "$(cat "$T/trace3")" 'faulty: running version 1' "and the restart"
 
 # Under load, a trace loses nothing and changes nothing: 2,000 inputs.

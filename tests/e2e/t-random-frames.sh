@@ -87,5 +87,5 @@ pid=$(col faulty 3)
 status_of 1 "$S" call faulty flood
 wait_state faulty running
 [ "$(col faulty 3)" != "$pid" ] || fail "worker not replaced after a flood"
-expect_match "$(cat "$T/log")" 'faulty: worker \(pid [0-9]+\) answered input #1099511627776 out of order.*restart 2' "a flood is a crash"
+expect_match "$(cat "$T/log")" 'faulty: worker \(pid [0-9]+\) broke the protocol: answered input #1099511627776 out of order.*restart 2' "a flood is a crash"
 expect "$("$S" call faulty count)" 1 "state kept through both"

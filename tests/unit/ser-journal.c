@@ -26,74 +26,140 @@ Test(journal, snapshot_round_trip_and_damage)
 	struct buf	 b = { 0 };
 	const uint8_t	*img;
 	const char	*why;
-	uint64_t	 seq;
+	uint64_t	 seq, epoch;
 	size_t		 len, i;
 
-	cr_assert_eq(journal_snapshot_encode(&b, 41, "image!", 6), 0);
-	cr_assert_eq(journal_snapshot_decode(b.data, b.len, &seq, &img, &len,
-	    &why), 0);
+	cr_assert_eq(journal_snapshot_encode(&b, 41, 7, "image!", 6), 0);
+	cr_assert_eq(journal_snapshot_decode(b.data, b.len, &seq, &epoch,
+	    &img, &len, &why), 0);
 	cr_assert_eq(seq, 41);
+	cr_assert_eq(epoch, 7);
 	cr_assert_eq(len, 6);
 	cr_assert(memcmp(img, "image!", 6) == 0);
 	for (i = 0; i < b.len; i++)
-		cr_assert_eq(journal_snapshot_decode(b.data, i, &seq, &img,
-		    &len, &why), -1, "truncated at %zu", i);
+		cr_assert_eq(journal_snapshot_decode(b.data, i, &seq, &epoch,
+		    &img, &len, &why), -1, "truncated at %zu", i);
+	cr_assert_eq(journal_snapshot_decode(b.data, 0, &seq, &epoch, &img,
+	    &len, &why), -1);
+	cr_assert_str_eq(why, "empty file");
 	b.data[b.len - 1] ^= 1;
-	cr_assert_eq(journal_snapshot_decode(b.data, b.len, &seq, &img, &len,
-	    &why), -1);
+	cr_assert_eq(journal_snapshot_decode(b.data, b.len, &seq, &epoch,
+	    &img, &len, &why), -1);
 	cr_assert_str_eq(why, "snapshot checksum mismatch");
 	b.data[0] = 'X';
-	cr_assert_eq(journal_snapshot_decode(b.data, b.len, &seq, &img, &len,
-	    &why), -1);
+	cr_assert_eq(journal_snapshot_decode(b.data, b.len, &seq, &epoch,
+	    &img, &len, &why), -1);
 	cr_assert_str_eq(why, "bad magic");
 	buf_free(&b);
 }
 
-Test(journal, records_and_torn_tails)
+/* Files of format version 1 (before epochs) are still read, as epoch 0. */
+Test(journal, version_1_files)
 {
-	struct buf	 f = { 0 }, j = { 0 };
-	const uint8_t	*fr, *p;
-	uint64_t	 seq;
-	size_t		 flen, n, left, cut;
-	int		 count;
+	static const uint8_t snap[] = {
+		'S', 'M', 'S', 'U', 'P', 'S', 'N', 'P', 1, 0, 0, 0,
+		9, 0, 0, 0, 0, 0, 0, 0,		/* seq 9 */
+		2, 0, 0, 0, 0, 0, 0, 0,		/* length 2 */
+		0, 0, 0, 0, 'h', 'i'		/* crc, set below */
+	};
+	static const uint8_t log[] = {
+		'S', 'M', 'S', 'U', 'P', 'J', 'N', 'L', 1, 0, 0, 0
+	};
+	uint8_t			 s[sizeof snap];
+	struct journal_head	 h;
+	const uint8_t		*img;
+	const char		*why;
+	uint64_t		 seq, epoch;
+	size_t			 len;
+	uint32_t		 crc = crc32c(0, "hi", 2);
 
-	journal_log_header(&j);
+	memcpy(s, snap, sizeof s);
+	memcpy(s + 28, &crc, 4);
+	cr_assert_eq(journal_snapshot_decode(s, sizeof s, &seq, &epoch, &img,
+	    &len, &why), 0, "%s", why);
+	cr_assert_eq(seq, 9);
+	cr_assert_eq(epoch, 0);
+	cr_assert_eq(len, 2);
+	cr_assert_eq(journal_log_check_header(log, sizeof log, &h, &why), 0);
+	cr_assert_eq(h.epoch, 0);
+	cr_assert_eq(h.len, JOURNAL_HDR_LEN);
+}
+
+Test(journal, header_epoch_and_damage)
+{
+	struct buf		 j = { 0 };
+	struct journal_head	 h;
+	const char		*why;
+	size_t			 i;
+
+	journal_log_header(&j, 5, 1234);
+	cr_assert_eq(j.len, JOURNAL_LOG_HDR_LEN);
+	cr_assert_eq(journal_log_check_header(j.data, j.len, &h, &why), 0);
+	cr_assert_eq(h.epoch, 5);
+	cr_assert_eq(h.base, 1234);
+	cr_assert_eq(h.len, JOURNAL_LOG_HDR_LEN);
+	for (i = 0; i < j.len; i++)
+		cr_assert_eq(journal_log_check_header(j.data, i, &h, &why), -1,
+		    "cut at %zu", i);
+	j.data[14] ^= 1;
+	cr_assert_eq(journal_log_check_header(j.data, j.len, &h, &why), -1);
+	cr_assert_str_eq(why, "header checksum mismatch");
+	buf_free(&j);
+}
+
+Test(journal, records_strikes_and_torn_tails)
+{
+	struct buf		 f = { 0 }, j = { 0 };
+	struct journal_head	 h;
+	const uint8_t		*fr, *p;
+	uint64_t		 seq;
+	uint8_t			 type;
+	size_t			 flen, n, n2, left, cut;
+	int			 count;
+
+	journal_log_header(&j, 1, 6);
 	frame_put(&f, FRAME_S_INPUT, 7, "incr", 4);
 	journal_record_add(&j, f.data, f.len);
 	buf_reset(&f);
 	frame_put(&f, FRAME_S_INPUT, 8, "count", 5);
 	journal_record_add(&j, f.data, f.len);
-	cr_assert_eq(journal_log_check_header(j.data, j.len, &(const char *){
-	    NULL }), 0);
+	journal_strike_add(&j, 7);
+	cr_assert_eq(journal_log_check_header(j.data, j.len, &h,
+	    &(const char *){ NULL }), 0);
 
-	p = j.data + JOURNAL_HDR_LEN;
-	left = j.len - JOURNAL_HDR_LEN;
-	n = journal_record_next(p, left, &seq, &fr, &flen);
+	p = j.data + h.len;
+	left = j.len - h.len;
+	n = journal_record_next(p, left, &type, &seq, &fr, &flen);
 	cr_assert_gt(n, 0);
+	cr_assert_eq(type, FRAME_S_INPUT);
 	cr_assert_eq(seq, 7);
 	cr_assert_eq(flen, FRAME_HDR_LEN + 4);
-	n = journal_record_next(p + n, left - n, &seq, &fr, &flen);
+	n2 = journal_record_next(p + n, left - n, &type, &seq, &fr, &flen);
 	cr_assert_eq(seq, 8);
 	cr_assert(memcmp(fr + FRAME_HDR_LEN, "count", 5) == 0);
+	cr_assert_gt(journal_record_next(p + n + n2, left - n - n2, &type,
+	    &seq, &fr, &flen), 0);
+	cr_assert_eq(type, JOURNAL_STRIKE);
+	cr_assert_eq(seq, 7);
 
-	/* Every cut inside the second record leaves exactly the first. */
-	for (cut = 1; cut < n; cut++) {
+	/* Every cut inside the last record leaves exactly the others. */
+	for (cut = 1; cut < 4 + FRAME_HDR_LEN; cut++) {
 		const uint8_t	*q = p;
 		size_t		 l = left - cut, m;
 
 		count = 0;
-		while ((m = journal_record_next(q, l, &seq, &fr, &flen)) > 0) {
+		while ((m = journal_record_next(q, l, &type, &seq, &fr,
+		    &flen)) > 0) {
 			q += m;
 			l -= m;
 			count++;
 		}
-		cr_assert_eq(count, 1, "cut %zu", cut);
+		cr_assert_eq(count, 2, "cut %zu", cut);
 	}
 	/* A flipped bit in a record ends the journal there. */
-	j.data[j.len - 2] ^= 0x10;
-	n = journal_record_next(p, left, &seq, &fr, &flen);
-	cr_assert_eq(journal_record_next(p + n, left - n, &seq, &fr, &flen),
-	    0);
+	j.data[h.len + n + 6] ^= 0x10;
+	cr_assert_eq(journal_record_next(p + n, left - n, &type, &seq, &fr,
+	    &flen), 0);
 	buf_free(&f);
 	buf_free(&j);
 }
