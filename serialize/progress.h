@@ -5,9 +5,9 @@
  * input, which input it is applying. When a worker dies without saying
  * why (SIGKILL, a step that never returns), the supervisor reads the page
  * to know whether it died inside an input, and in which: only that input
- * is dropped, every other is given to the next worker. A worker that
- * leaves the page alone (its magic stays 0) gets the cautious rule: the
- * oldest input it had not answered is taken as the one it died in.
+ * is dropped, every other is given to the next worker. For a worker that
+ * leaves the page alone (its magic stays 0), the inputs it had are
+ * replayed into the next one one at a time, to find the one it died in.
  */
 #ifndef SMSUP_PROGRESS_H
 #define SMSUP_PROGRESS_H

@@ -109,7 +109,7 @@ cmd_input_stream(int fd, int call, const char *name)
 	uint8_t		 type = call ? FRAME_C_CALL : FRAME_C_SEND;
 	uint64_t	 next = 1, printed = 1;
 	ssize_t		 n;
-	int		 eof = 0, failed = 0, rc;
+	int		 eof = 0, failed = 0, partial, rc;
 
 	memset(slots, 0, sizeof slots);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -118,7 +118,18 @@ cmd_input_stream(int fd, int call, const char *name)
 		    printed + CMD_INPUT_WINDOW);
 		if (eof && buf_used(&lines) == 0 && printed == next)
 			break;
-		pfd[0].fd = !eof && buf_used(&lines) < (1u << 20) ?
+		/* Read ahead 1 MiB, or until a whole line is in. */
+		partial = buf_used(&lines) > 0 && memchr(buf_head(&lines), '\n',
+		    buf_used(&lines)) == NULL;
+		if (partial && buf_used(&lines) > FRAME_MAX_DEFAULT) {
+			fprintf(stderr, "smsup: line %llu: longer than %u "
+			    "bytes\n", (unsigned long long)next,
+			    FRAME_MAX_DEFAULT);
+			failed = 1;
+			eof = 1;
+			buf_reset(&lines);
+		}
+		pfd[0].fd = !eof && (buf_used(&lines) < (1u << 20) || partial) ?
 		    STDIN_FILENO : -1;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = fd;

@@ -6,6 +6,7 @@
  * background, then act as a client of it.
  */
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -124,8 +125,9 @@ cmd_run_daemon(int fd, int lockfd, const char *path, const char *pidfile,
 	default:
 		_exit(0);
 	}
-	/* Tell the client who the supervisor is. */
+	/* Tell the client who the supervisor is; so does the lock file. */
 	pid = getpid();
+	store_lock_pid();
 	if (write(report, &pid, sizeof pid) != (ssize_t)sizeof pid)
 		_exit(EXIT_FAIL);
 	close(report);
@@ -161,7 +163,7 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 	const char		 *state_opt = NULL, *conf_file = NULL;
 	const char		 *pidfile = NULL, *path = sock;
 	char			**names, **paths, err[1024], root[PATH_MAX];
-	char			  pidabs[PATH_MAX];
+	char			  pidabs[PATH_MAX], sockabs[PATH_MAX];
 	int			  ch, i, j, n, fd, lockfd = -1, detach = 0;
 	int			  report[2];
 	uint64_t		  max_input = 0;
@@ -238,10 +240,11 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 		paths[i] = malloc(PATH_MAX);
 		if (names[i] == NULL || paths[i] == NULL)
 			fatal("malloc");
-		if (paths_spec(argv[optind + i], names[i], SMSUP_NAME_MAX + 1,
-		    paths[i], PATH_MAX, err, sizeof err) == -1) {
+		if ((rc = paths_spec(argv[optind + i], names[i],
+		    SMSUP_NAME_MAX + 1, paths[i], PATH_MAX, err, sizeof err)) <
+		    0) {
 			fprintf(stderr, "smsup: %s\n", err);
-			return EXIT_FAIL;
+			return rc == -2 ? EXIT_USAGE : EXIT_FAIL;
 		}
 		for (j = 0; j < i; j++)
 			if (strcmp(names[i], names[j]) == 0) {
@@ -256,6 +259,18 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 				return EXIT_USAGE;
 			}
 	}
+
+	/*
+	 * A supervisor that detaches leaves its directory: every path it
+	 * keeps is made absolute first (the state directory, the pid file
+	 * and the configuration file are too).
+	 */
+	if (paths_absolute(path, sockabs, sizeof sockabs) == -1 ||
+	    strlen(sockabs) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
+		fprintf(stderr, "smsup: %s: socket path too long\n", path);
+		return EXIT_USAGE;
+	}
+	path = sockabs;
 
 	/* Find the supervisor, or become it (tmux's lock dance). */
 	for (i = 0; (fd = client_connect(path)) == -1; i++) {

@@ -358,7 +358,8 @@ static int
 machine_forwarding(const struct machine *m)
 {
 	return m->state == MS_RUNNING && m->ready && !m->suspended &&
-	    m->worker != NULL && m->worker->peer != NULL;
+	    m->worker != NULL && m->worker->peer != NULL &&
+	    m->careful_until == 0;
 }
 
 /* Send the held inputs to the worker, in order, if it may have them. */
@@ -367,6 +368,10 @@ machine_flush(struct machine *m)
 {
 	struct buf	*w, tmp;
 
+	if (m->careful_until != 0) {
+		recover_drip(m);
+		return;
+	}
 	if (!machine_forwarding(m))
 		return;
 	if (m->nheld == 0) {
@@ -422,6 +427,8 @@ machine_input(struct machine *m, struct client *c, uint64_t id,
 		    "cap of %u", len, FRAME_MAX_DEFAULT);
 		return -1;
 	}
+	if (backlog_admit(m, err, errlen) == -1)
+		return -1;
 	/* With always, only what can be made durable is accepted. */
 	always = m->store != NULL &&
 	    m->opts.durability == DURABILITY_ALWAYS;
@@ -487,6 +494,8 @@ machine_answer(struct machine *m, const struct frame *f)
 		m->discard--;
 		m->discard_last = f->id;
 		deadline_progress(m);
+		if (m->careful_until != 0)
+			recover_drip(m);
 		return;
 	}
 	if (p == NULL || m->forwarded == 0 || p->seq != f->id) {
@@ -511,6 +520,11 @@ machine_answer(struct machine *m, const struct frame *f)
 	backlog_release(m, 0);
 	if (m->upgrade != NULL)
 		upgrade_answered(m);
+	/* Careful replay: this one is behind us; the next one goes. */
+	if (m->careful_until != 0) {
+		m->discard_last = f->id;
+		recover_drip(m);
+	}
 }
 
 static void
@@ -628,7 +642,7 @@ machine_worker_gone(struct child *c, const char *why)
 {
 	struct machine	*m = c->arg;
 
-	uint64_t	 suspect;
+	uint64_t	 suspect, careful;
 	char		 tell[768];
 
 	m->worker = NULL;
@@ -637,7 +651,8 @@ machine_worker_gone(struct child *c, const char *why)
 		return;
 	if (m->state == MS_STOPPING) {
 		/* Killed, hung in an input: that one is the cause. */
-		if (m->forwarded > 0 && (suspect = recover_suspect(m, c)) != 0) {
+		if (m->forwarded > 0 && (suspect = recover_suspect(m, c,
+		    &careful)) != 0) {
 			snprintf(tell, sizeof tell, "machine %s was killed "
 			    "stopping while it applied this input (%s); it was "
 			    "not applied", m->name, why);
@@ -731,6 +746,13 @@ machine_stop(struct machine *m, struct client *c, uint64_t id, char *err,
 	m->state = MS_STOPPING;
 	if (c != NULL)
 		machine_wait(m, c, id);
+	/* A careful replay ends: what is held goes before the STOP. */
+	if (m->careful_until != 0 && m->nheld > 0) {
+		m->careful_until = 0;
+		m->state = MS_RUNNING;
+		machine_flush(m);
+		m->state = MS_STOPPING;
+	}
 	/* A final snapshot, after the inputs it has, so none is replayed. */
 	if (m->store != NULL)
 		serial_request(m, SER_STOP);

@@ -14,9 +14,19 @@
 
 int	 paths_socket_given;	/* set by main: a config file does not override */
 
+/* $TMPDIR if it is an absolute path, else /tmp. */
+const char *
+paths_tmpdir(void)
+{
+	const char	*t = getenv("TMPDIR");
+
+	return t != NULL && t[0] == '/' ? t : "/tmp";
+}
+
 /*
  * The control socket: -S, else $SMSUP_SOCKET, else
- * $XDG_RUNTIME_DIR/smsup/control.sock, else /tmp/smsup-UID/control.sock.
+ * $XDG_RUNTIME_DIR/smsup/control.sock, else $TMPDIR (or /tmp)
+ * /smsup-UID/control.sock.
  */
 int
 paths_socket(const char *opt, char *out, size_t len)
@@ -31,8 +41,8 @@ paths_socket(const char *opt, char *out, size_t len)
 	else if ((s = getenv("XDG_RUNTIME_DIR")) != NULL && *s == '/')
 		n = snprintf(out, len, "%s/smsup/control.sock", s);
 	else
-		n = snprintf(out, len, "/tmp/smsup-%ld/control.sock",
-		    (long)getuid());
+		n = snprintf(out, len, "%s/smsup-%ld/control.sock",
+		    paths_tmpdir(), (long)getuid());
 	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof sun.sun_path) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -246,6 +256,14 @@ paths_walk(const char *path, int mode, char *err, size_t errlen)
 		}
 		if (S_ISLNK(st.st_mode)) {
 			close(fd);
+			/* In a sticky directory others can plant links. */
+			if (!paths_owner_ok(&st)) {
+				snprintf(err, errlen, "%s: refusing a symbolic "
+				    "link of uid %ld on the way (%s/%s)", path,
+				    (long)st.st_uid, strcmp(at, "/") == 0 ? "" :
+				    at, comp);
+				goto fail;
+			}
 			n = readlinkat(dfd, comp, link, sizeof link - 1);
 			if (n <= 0 || ++links > PATHS_LINKS_MAX) {
 				snprintf(err, errlen, "%s: %s", path, n <= 0 ?
@@ -365,7 +383,9 @@ paths_check_binary(const char *path, char *err, size_t errlen)
 /*
  * Parse NAME[=PATH]. NAME alone is looked up as an executable NAME in the
  * directories of $SMSUP_PATH (colon-separated; default the current
- * directory). The path is made absolute. err says what went wrong.
+ * directory). The path is made absolute. err says what went wrong: -2 for
+ * a spec that is wrong as written (a usage error), -1 for a binary that
+ * cannot be found.
  */
 int
 paths_spec(const char *spec, char *name, size_t namelen, char *path,
@@ -378,19 +398,19 @@ paths_spec(const char *spec, char *name, size_t namelen, char *path,
 	if (n >= namelen) {
 		snprintf(err, errlen, "machine name too long: %.*s", (int)n,
 		    spec);
-		return -1;
+		return -2;
 	}
 	memcpy(name, spec, n);
 	name[n] = '\0';
 	if (!image_name_valid(name)) {
 		snprintf(err, errlen, "invalid machine name '%s' (letters, "
 		    "digits, '_', '.', '-'; at most %d)", name, SMSUP_NAME_MAX);
-		return -1;
+		return -2;
 	}
 	if (eq != NULL) {
 		if (eq[1] == '\0') {
 			snprintf(err, errlen, "%s: empty path", name);
-			return -1;
+			return -2;
 		}
 		if (paths_absolute(eq + 1, path, pathlen) == -1) {
 			snprintf(err, errlen, "%s: %s", eq + 1,

@@ -7,6 +7,11 @@
  * output is written once, so the answers of one batch leave in one write
  * without waiting for another turn of the loop; what the socket does not
  * take then waits for it to be writable.
+ *
+ * Clients' large frames (inputs past PEER_READ_MAX) are read into memory
+ * from a budget shared by all clients: a client whose next frame does not
+ * fit in what is left waits, unread, until another's is taken, so that a
+ * thousand clients sending 16 MiB inputs hold PEER_BUDGET_MAX, not 16 GiB.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,6 +22,7 @@
 
 #define PEER_READ_MIN	4096		/* an idle peer's read buffer */
 #define PEER_READ_MAX	(256u << 10)	/* a busy one reads this much at once */
+#define PEER_BUDGET_MAX	(128u << 20)	/* clients' large frames, in all */
 
 struct peer {
 	LIST_ENTRY(peer)	 dirty_entry;
@@ -42,9 +48,17 @@ struct peer {
 	size_t			 out_high; /* pause above this much output */
 	int			 out_full;
 	int			 malformed; /* lost to a bad frame */
+
+	/* The read budget of clients (see above). */
+	int			 budgeted;
+	size_t			 big;	  /* bytes of it this peer holds */
+	int			 waiting; /* for the budget */
+	LIST_ENTRY(peer)	 wait_entry;
 };
 
 static LIST_HEAD(, peer) peer_dirty = LIST_HEAD_INITIALIZER(peer_dirty);
+static LIST_HEAD(, peer) peer_waiting = LIST_HEAD_INITIALIZER(peer_waiting);
+static size_t		 peer_budget_used;
 
 static void	peer_read_cb(struct ev_loop *, ev_io *, int);
 static void	peer_update_reading(struct peer *);
@@ -71,9 +85,63 @@ peer_new(int fd, const struct frame_limits *lim, peer_dispatch_cb *dispatch,
 	return p;
 }
 
+/* Give back the budget p holds; the peers that wait for it read again. */
+static void
+peer_budget_release(struct peer *p)
+{
+	struct peer	*w;
+
+	if (p->waiting) {
+		LIST_REMOVE(p, wait_entry);
+		p->waiting = 0;
+	}
+	if (p->big == 0)
+		return;
+	peer_budget_used -= p->big;
+	p->big = 0;
+	while ((w = LIST_FIRST(&peer_waiting)) != NULL) {
+		LIST_REMOVE(w, wait_entry);
+		w->waiting = 0;
+		peer_update_reading(w);
+	}
+}
+
+/*
+ * Room for need bytes of p's frame: 0 if it has it (from the budget, for
+ * a client), -1 if it must wait for it (reading paused).
+ */
+static int
+peer_budget_take(struct peer *p, size_t need)
+{
+	size_t	 more;
+
+	if (!p->budgeted || need <= PEER_READ_MAX || need <= p->big)
+		return 0;
+	more = need - p->big;
+	if (peer_budget_used > 0 && peer_budget_used + more > PEER_BUDGET_MAX) {
+		if (!p->waiting) {
+			LIST_INSERT_HEAD(&peer_waiting, p, wait_entry);
+			p->waiting = 1;
+		}
+		peer_update_reading(p);
+		return -1;
+	}
+	peer_budget_used += more;
+	p->big = need;
+	return 0;
+}
+
+/* Clients' large frames come out of the shared read budget. */
+void
+peer_set_budget(struct peer *p)
+{
+	p->budgeted = 1;
+}
+
 static void
 peer_close(struct peer *p)
 {
+	peer_budget_release(p);
 	if (p->dirty) {
 		LIST_REMOVE(p, dirty_entry);
 		p->dirty = 0;
@@ -124,7 +192,7 @@ static int
 peer_reading(const struct peer *p)
 {
 	return !p->dead && !p->stopped && !p->finishing && p->holds == 0 &&
-	    !p->out_full;
+	    !p->out_full && !p->waiting;
 }
 
 /*
@@ -275,7 +343,8 @@ peer_parse(struct peer *p)
 		return;
 	}
 	/* Make room for the whole of a large frame at once. */
-	if (f.len > 0 && buf_reserve(&p->in, FRAME_HDR_LEN + f.len) == -1)
+	if (f.len > 0 && peer_budget_take(p, FRAME_HDR_LEN + f.len) == 0 &&
+	    buf_reserve(&p->in, FRAME_HDR_LEN + f.len) == -1)
 		peer_lose(p, "out of memory");
 }
 
@@ -320,8 +389,10 @@ peer_read(struct peer *p)
 	p->in.len += (size_t)n;
 	peer_parse(p);
 	/* A large buffer left empty (say, after a state image) goes back. */
-	if (!p->freed && buf_used(&p->in) == 0 && p->in.cap > PEER_READ_MAX)
+	if (!p->freed && buf_used(&p->in) == 0 && p->in.cap > PEER_READ_MAX) {
 		buf_free(&p->in);
+		peer_budget_release(p);
+	}
 	return 2;
 }
 

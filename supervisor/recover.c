@@ -12,14 +12,18 @@
  *
  * When a worker dies (not asked to), the supervisor works out which input
  * it died in: the one its CRASH frame names, or its progress page
- * (progress.h) if it could not say (SIGKILL, a step that never ends);
- * with neither, the oldest input it had not answered. Only that input is
- * dropped, as its cause: answered with an error if it is a call, struck
- * off the journal, logged, traced and kept in the machine's dropped file
- * (store.c). Every other input it had, whether it applied it or not (its
- * state died with it), goes to the next worker: the journal first, then
- * the pending inputs, in order. A worker that died in no input (killed
- * while idle, while serializing) costs no input at all. The same holds
+ * (progress.h) if it could not say (SIGKILL, a step that never ends).
+ * Only that input is dropped, as its cause: answered with an error if it
+ * is a call, struck off the journal, logged, traced and kept in the
+ * machine's dropped file (store.c). Every other input it had, whether it
+ * applied it or not (its state died with it), goes to the next worker:
+ * the journal first, then the pending inputs, in order. A worker that
+ * died in no input (killed while idle, while serializing) costs no input
+ * at all. When nobody can say (a worker without a progress page, one
+ * that broke the protocol, whose garbage may come after inputs it applied
+ * later), the inputs it had are replayed carefully: one at a time, each
+ * once the one before is answered, so that the one that kills the next
+ * worker too is known, and only it is dropped. The same holds
  * while a new worker replays the journal: an input that crashes the
  * replay is dropped, and the machine comes up with everything else. Then,
  * by the restart policy and intensity (at most R restarts in T seconds,
@@ -195,6 +199,10 @@ recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
 	while (frame_parse(buf_head(&m->journal), buf_used(&m->journal),
 	    &recover_lim, &f) == FRAME_OK && f.id <= seq)
 		buf_consume(&m->journal, FRAME_HDR_LEN + f.len);
+	/* A large journal emptied: its memory goes back. */
+	if (buf_used(&m->journal) == 0 && m->journal.cap > (4u << 20))
+		buf_free(&m->journal);
+	backlog_trimmed(m);
 	if (m->store == NULL)
 		return;
 	if (!persist) {
@@ -226,6 +234,10 @@ recover_asked_snapshot(struct machine *m, uint64_t seq, const struct frame *f)
 	}
 	log_warnx("%s: could not take the snapshot asked for: %.*s", m->name,
 	    (int)f->len, f->payload);
+	snprintf(m->snap_failed, sizeof m->snap_failed, "%.*s", (int)f->len,
+	    f->payload);
+	if (m->snap_failed[0] == '\0')
+		snprintf(m->snap_failed, sizeof m->snap_failed, "no reason");
 }
 
 /* Write the base an upgrade left, once the upgrade is over. */
@@ -314,6 +326,9 @@ recover_replay(struct machine *m)
 	uint64_t	 first = p != NULL ? p->seq : UINT64_MAX;
 
 	m->discard_last = m->snap_seq;
+	/* Careful: one at a time (recover_drip, from machine_flush). */
+	if (m->careful_until != 0)
+		return;
 	while (frame_parse(q, left, &recover_lim, &f) == FRAME_OK &&
 	    f.id < first) {
 		n = FRAME_HDR_LEN + f.len;
@@ -406,37 +421,116 @@ recover_outstanding(struct machine *m, uint64_t seq)
 	    recover_journal_find(m, seq, &f) != NULL;
 }
 
+/* The last input the worker had been given (replayed or not), or 0. */
+static uint64_t
+recover_last_given(struct machine *m)
+{
+	struct pending	*p = queue_head(&m->pending);
+	const uint8_t	*q = buf_head(&m->journal);
+	size_t		 left = buf_used(&m->journal);
+	struct frame	 f;
+	uint64_t	 last = 0;
+
+	if (m->forwarded > 0)
+		return queue_at(&m->pending, m->forwarded - 1)->seq;
+	if (m->discard == 0)
+		return 0;
+	while (frame_parse(q, left, &recover_lim, &f) == FRAME_OK &&
+	    (p == NULL || f.id < p->seq)) {
+		last = f.id;
+		q += FRAME_HDR_LEN + f.len;
+		left -= FRAME_HDR_LEN + f.len;
+	}
+	return last;
+}
+
 /*
  * The input worker c (NULL: unknown) died in, 0 if none: what its CRASH
- * frame or its progress page says; for a worker that says nothing, or
- * names an input it did not have, the oldest it had not answered. A
- * worker that broke the protocol is taken to have broken it in the last
- * input it began.
+ * frame or its progress page says. If nobody can say (no page, a page
+ * naming an input it did not have, a protocol broken), and it had inputs:
+ * in a careful replay, the one input it had; else 0, with *careful set to
+ * the last input it had, for the careful replay to find it.
  */
 uint64_t
-recover_suspect(struct machine *m, struct child *c)
+recover_suspect(struct machine *m, struct child *c, uint64_t *careful)
 {
 	struct pending	*p;
 	uint64_t	 seq = 0;
 	int		 said = -1;
 
+	*careful = 0;
 	if (c != NULL && c->crash_seq != 0) {
 		seq = c->crash_seq;
 		said = 1;
 	} else if (c != NULL)
 		said = child_progress(c, &seq);
-	if (said == 0 && c->broke[0] != '\0' && c->progress != NULL) {
-		seq = c->progress->seq;
-		said = 1;
-	}
-	if (said == 0)
-		return 0;
 	if (said == 1 && recover_outstanding(m, seq))
 		return seq;
-	if ((seq = recover_replay_next(m)) != 0)
-		return seq;
-	p = m->forwarded > 0 ? queue_head(&m->pending) : NULL;
-	return p != NULL ? p->seq : 0;
+	if (said == 0 && (c == NULL || c->broke[0] == '\0'))
+		return 0;
+	if (m->careful_until != 0) {
+		if ((seq = recover_replay_next(m)) != 0)
+			return seq;
+		p = m->forwarded > 0 ? queue_head(&m->pending) : NULL;
+		return p != NULL ? p->seq : 0;
+	}
+	*careful = recover_last_given(m);
+	return 0;
+}
+
+/*
+ * Careful replay: give the worker the next input if it has answered the
+ * one before (from the journal, then the held ones), until the last one
+ * the dead worker had; then back to giving them all at once.
+ */
+void
+recover_drip(struct machine *m)
+{
+	struct pending	*p = queue_head(&m->pending);
+	struct frame	 f;
+	const uint8_t	*q = buf_head(&m->journal);
+	size_t		 left = buf_used(&m->journal), n;
+	struct buf	*w;
+
+	if (m->careful_until == 0 || m->worker == NULL ||
+	    m->worker->peer == NULL || !m->ready || m->state != MS_RUNNING ||
+	    m->suspended || m->discard > 0 || m->forwarded > 0)
+		return;
+	w = peer_wbuf(m->worker->peer);
+	while (frame_parse(q, left, &recover_lim, &f) == FRAME_OK &&
+	    (p == NULL || f.id < p->seq)) {
+		n = FRAME_HDR_LEN + f.len;
+		if (f.id > m->discard_last) {
+			if (f.id > m->careful_until)
+				goto done;
+			buf_add(w, q, n);
+			m->discard = 1;
+			upgrade_forwarded(m, q, n);
+			peer_kick(m->worker->peer);
+			deadline_owed(m);
+			return;
+		}
+		q += n;
+		left -= n;
+	}
+	if (m->nheld > 0 && p != NULL && p->seq <= m->careful_until &&
+	    frame_parse(buf_head(&m->held), buf_used(&m->held), &recover_lim,
+	    &f) == FRAME_OK) {
+		n = FRAME_HDR_LEN + f.len;
+		buf_add(w, buf_head(&m->held), n);
+		upgrade_forwarded(m, buf_head(&m->held), n);
+		buf_consume(&m->held, n);
+		m->nheld--;
+		m->forwarded = 1;
+		peer_kick(m->worker->peer);
+		deadline_owed(m);
+		return;
+	}
+done:
+	log_info("%s: careful replay over: every input up to #%llu answered",
+	    m->name, (unsigned long long)m->careful_until);
+	m->careful_until = 0;
+	machine_flush(m);
 }
 
 /*
@@ -598,15 +692,15 @@ void
 recover_crashed(struct machine *m, struct child *c, const char *why,
     int kill)
 {
-	uint64_t	 suspect, now;
+	uint64_t	 suspect, careful, now;
 	unsigned	 recent;
 	size_t		 again;
 	double		 delay;
 	int		 clean;
 	pid_t		 pid = c != NULL ? c->pid : 0;
-	char		 tell[768], dropped[64] = "no input lost";
+	char		 tell[768], dropped[96] = "no input lost";
 
-	suspect = recover_suspect(m, c);
+	suspect = recover_suspect(m, c, &careful);
 	clean = c != NULL && c->exited && WIFEXITED(c->status) &&
 	    WEXITSTATUS(c->status) == 0 && c->broke[0] == '\0' &&
 	    c->killed[0] == '\0';
@@ -629,6 +723,10 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 		recover_drop(m, suspect, m->last_crash, tell);
 		snprintf(dropped, sizeof dropped, "input #%llu dropped",
 		    (unsigned long long)suspect);
+	} else if (careful > m->careful_until) {
+		m->careful_until = careful;
+		snprintf(dropped, sizeof dropped, "no input lost; those up to "
+		    "#%llu replayed one at a time", (unsigned long long)careful);
 	}
 	m->discard = 0;
 	/* What it had, applied or not, goes to the next worker. */

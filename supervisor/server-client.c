@@ -26,6 +26,7 @@ struct client {
 
 static LIST_HEAD(, client)	 clients = LIST_HEAD_INITIALIZER(clients);
 size_t				 server_input_max = FRAME_MAX_DEFAULT;
+int				 server_nclients;	/* connected */
 
 static void	server_client_dispatch(struct peer *, const struct frame *,
 		    void *);
@@ -55,7 +56,9 @@ server_client_new(int fd)
 	}
 	peer_set_stop(c->peer, server_client_eof);
 	peer_set_out_high(c->peer, CLIENT_BACKLOG_BYTES);
+	peer_set_budget(c->peer);
 	LIST_INSERT_HEAD(&clients, c, entry);
+	server_nclients++;
 	return c;
 }
 
@@ -148,6 +151,8 @@ server_client_drop(struct client *c)
 	c->gone = 1;
 	inspect_client_gone(c);
 	LIST_REMOVE(c, entry);
+	server_nclients--;
+	server_client_left();
 	peer_free(c->peer);
 	c->peer = NULL;
 	server_client_unref(c);

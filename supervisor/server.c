@@ -32,6 +32,21 @@ static ev_signal	 server_sig[3];
 static ev_timer		 server_shutdown_timer;
 static ev_prepare	 server_prepare;
 
+/*
+ * Accepting pauses when descriptors run out (EMFILE, ENFILE: for a
+ * moment, as nginx does, logged once a period) and while the clients
+ * would leave too few for the machines (their workers, journals,
+ * snapshots and the syncer's): new clients then wait in the listen
+ * backlog, and those connected are served.
+ */
+#define SERVER_ACCEPT_PAUSE	0.5	/* seconds after EMFILE */
+#define SERVER_FD_RESERVE	96	/* descriptors kept from clients */
+#define SERVER_FD_PER_MACHINE	4
+static ev_timer		 server_accept_timer;
+static int		 server_accept_paused;	/* 1 EMFILE, 2 the cap */
+static uint64_t		 server_refused;	/* since the last log */
+static double		 server_refused_logged;
+
 /* Create the socket's directory (mode 0700) if it does not exist. */
 static int
 server_mkdir(const char *path, char *err, size_t len)
@@ -149,16 +164,95 @@ server_peer_allowed(int fd)
 	return 0;
 }
 
+/* How many clients may be connected, leaving the machines their own. */
+static int
+server_clients_max(void)
+{
+	struct rlimit	 rl;
+	long		 n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return INT_MAX;
+	n = (long)rl.rlim_cur - SERVER_FD_RESERVE -
+	    SERVER_FD_PER_MACHINE * (long)machine_count();
+	return n < 1 ? 1 : n > INT_MAX ? INT_MAX : (int)n;
+}
+
+static void
+server_accept_pause(int why, double seconds)
+{
+	if (server_accept_paused || server_fd == -1)
+		return;
+	server_accept_paused = why;
+	ev_io_stop(EV_DEFAULT, &server_accept_io);
+	if (seconds > 0) {
+		ev_timer_set(&server_accept_timer, seconds, 0.);
+		ev_timer_start(EV_DEFAULT, &server_accept_timer);
+	}
+}
+
+static void
+server_accept_resume(void)
+{
+	if (!server_accept_paused || server_fd == -1)
+		return;
+	server_accept_paused = 0;
+	ev_timer_stop(EV_DEFAULT, &server_accept_timer);
+	ev_io_start(EV_DEFAULT, &server_accept_io);
+}
+
+static void
+server_accept_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	server_accept_resume();
+}
+
+/* A client left: accepting may go on. */
+void
+server_client_left(void)
+{
+	if (server_accept_paused == 2 && server_nclients < server_clients_max())
+		server_accept_resume();
+}
+
 static void
 server_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	int	 fd;
+	int	 fd, max = server_clients_max();
 
-	(void)loop;
 	(void)revents;
 	for (;;) {
+		if (server_nclients >= max) {
+			if (ev_now(loop) - server_refused_logged >= 60) {
+				log_warnx("%d clients connected, as many as the "
+				    "descriptors allow (RLIMIT_NOFILE, less %d "
+				    "for the machines): new ones wait", max,
+				    SERVER_FD_RESERVE + SERVER_FD_PER_MACHINE *
+				    machine_count());
+				server_refused_logged = ev_now(loop);
+			}
+			server_accept_pause(2, 0);
+			return;
+		}
 		fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE) {
+				server_refused++;
+				if (ev_now(loop) - server_refused_logged >= 60) {
+					log_warnx("accept: %s: not accepting "
+					    "for %gs (%llu times since the last "
+					    "warning)", strerror(errno),
+					    SERVER_ACCEPT_PAUSE,
+					    (unsigned long long)server_refused);
+					server_refused_logged = ev_now(loop);
+					server_refused = 0;
+				}
+				server_accept_pause(1, SERVER_ACCEPT_PAUSE);
+				return;
+			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
 				log_warn("accept");
@@ -182,6 +276,7 @@ server_unlisten(void)
 	if (server_fd == -1)
 		return;
 	ev_io_stop(EV_DEFAULT, &server_accept_io);
+	ev_timer_stop(EV_DEFAULT, &server_accept_timer);
 	close(server_fd);
 	server_fd = -1;
 	unlink(server_path);
@@ -309,6 +404,8 @@ server_loop(int fd, int lockfd, const char *path, char **names, char **paths,
 	snprintf(server_path, sizeof server_path, "%s", path);
 	ev_io_init(&server_accept_io, server_accept_cb, fd, EV_READ);
 	ev_io_start(loop, &server_accept_io);
+	ev_init(&server_accept_timer, server_accept_timer_cb);
+	server_refused_logged = -1e9;
 	for (i = 0; i < 3; i++) {
 		ev_signal_init(&server_sig[i], server_signal_cb, sigs[i]);
 		ev_signal_start(loop, &server_sig[i]);

@@ -123,6 +123,7 @@ void		 peer_stop(struct peer *);
 void		 peer_flush_now(struct peer *);
 void		 peer_hold(struct peer *, int);
 void		 peer_set_out_high(struct peer *, size_t);
+void		 peer_set_budget(struct peer *);
 int		 peer_malformed(const struct peer *);
 int		 peer_fd(struct peer *);
 
@@ -258,6 +259,7 @@ struct machine {
 	uint64_t		 since;		/* worker start, monotonic ns */
 	uint64_t		 discard;	/* replayed: answers to drop */
 	uint64_t		 discard_last;	/* the last of those answered */
+	uint64_t		 careful_until;	/* one at a time up to it */
 	uint64_t		 applied_seq;	/* last input answered */
 
 	/* Its way back (recover.c): snapshot + the inputs since. */
@@ -294,6 +296,10 @@ struct machine {
 	struct serial_req	*serial;
 	size_t			 serial_head, nserial, serial_cap;
 	uint64_t		 serial_token;
+
+	/* Snapshots asked for when its journal grows (backlog.c). */
+	ev_tstamp		 snap_asked;
+	char			 snap_failed[128];	/* why the last failed */
 
 	/* How long its worker may owe an answer (deadline.c). */
 	ev_timer		 step_timer;
@@ -347,9 +353,12 @@ void		 deadline_owed(struct machine *);
 void		 deadline_progress(struct machine *);
 void		 deadline_stop(struct machine *);
 
-/* backlog.c: backpressure from machines that fall behind. */
+/* backlog.c: backpressure, and the bounds of what we hold. */
 void		 backlog_throttle(struct machine *, struct client *);
 void		 backlog_release(struct machine *, int);
+int		 backlog_admit(struct machine *, char *, size_t);
+size_t		 backlog_journal_max(const struct machine *);
+void		 backlog_trimmed(struct machine *);
 
 /* recover.c: snapshot + journal = state; restarts after crashes. */
 int		 recover_journal_add(struct machine *, const uint8_t *, size_t);
@@ -364,7 +373,8 @@ void		 recover_replay(struct machine *);
 void		 recover_persist_base(struct machine *);
 void		 recover_crashed(struct machine *, struct child *, const char *,
 		    int);
-uint64_t	 recover_suspect(struct machine *, struct child *);
+uint64_t	 recover_suspect(struct machine *, struct child *, uint64_t *);
+void		 recover_drip(struct machine *);
 void		 recover_drop(struct machine *, uint64_t, const char *,
 		    const char *);
 size_t		 recover_release(struct machine *, const char *, int);
@@ -381,6 +391,7 @@ typedef void	store_retry_cb(void *);
 int		 store_root_path(const char *, char *, size_t);
 int		 store_lock(const char *, char *, size_t);
 void		 store_lock_pid(void);
+void		 store_unlock(void);
 const char	*store_root_dir(void);
 struct store	*store_open(const char *, int, char *, size_t);
 void		 store_set_retry(struct store *, store_retry_cb *, void *);
@@ -506,6 +517,8 @@ int		 server_loop(int, int, const char *, char **, char **, int,
 		    const struct machine_opts *, const struct conf *);
 void		 server_shutdown(void);
 void		 server_machine_gone(void);
+void		 server_client_left(void);
+extern int	 server_nclients;
 
 /* server-client.c: one connected client. */
 extern size_t	 server_input_max;	/* run --max-input: request cap */
@@ -548,6 +561,7 @@ int		 remote_exec(const char *, const char *, int, char **);
 /* paths.c: where things are. */
 extern int	 paths_socket_given;	/* -S or $SMSUP_SOCKET */
 int		 paths_socket(const char *, char *, size_t);
+const char	*paths_tmpdir(void);
 int		 paths_spec(const char *, char *, size_t, char *, size_t, char *,
 		    size_t);
 int		 paths_absolute(const char *, char *, size_t);

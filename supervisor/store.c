@@ -152,7 +152,7 @@ store_root_path(const char *opt, char *out, size_t len)
 	else if ((s = getenv("HOME")) != NULL && *s == '/')
 		n = snprintf(p, sizeof p, "%s/.local/state/smsup", s);
 	else
-		n = snprintf(p, sizeof p, "/tmp/smsup-%ld/state",
+		n = snprintf(p, sizeof p, "%s/smsup-%ld/state", paths_tmpdir(),
 		    (long)getuid());
 	if (n < 0 || (size_t)n >= sizeof p || paths_absolute(p, out, len) ==
 	    -1 || strlen(out) >= len - 80) {
@@ -216,6 +216,18 @@ store_lock(const char *root, char *err, size_t len)
 	store_lockfd = fd;
 	store_lock_pid();
 	return 0;
+}
+
+/* Let the state directory go (a supervisor that is done with it). */
+void
+store_unlock(void)
+{
+	if (store_lockfd != -1)
+		close(store_lockfd);
+	if (store_rootfd != -1)
+		close(store_rootfd);
+	store_lockfd = store_rootfd = -1;
+	store_root[0] = '\0';
 }
 
 const char *
@@ -430,16 +442,21 @@ store_open(const char *name, int durability, char *err, size_t len)
 	ev_init(&s->retry, store_retry_timer_cb);
 	s->retry.data = s;
 	if ((mkdirat(store_rootfd, name, 0700) == -1 && errno != EEXIST) ||
-	    fstatat(store_rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+	    fstatat(store_rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		snprintf(err, len, "%s/%s: %s", store_root, name,
-		    errno != 0 && !S_ISDIR(st.st_mode) ? strerror(errno) :
-		    "not a directory of ours");
-		free(s->name);
-		free(s);
-		return NULL;
+		    strerror(errno));
+		goto fail;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		snprintf(err, len, "%s/%s: not a directory of ours", store_root,
+		    name);
+		goto fail;
 	}
 	return s;
+fail:
+	free(s->name);
+	free(s);
+	return NULL;
 }
 
 /* Who rewrites the store from memory while it is degraded (machine.c). */

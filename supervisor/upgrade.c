@@ -53,6 +53,8 @@
 #include "msg.h"
 #include "smsup.h"
 
+#define UPGRADE_REPLAY_MAX	(64u << 20)	/* inputs kept on probation */
+
 enum upgrade_phase {
 	UP_SPAWN,
 	UP_ARMED,
@@ -563,9 +565,15 @@ upgrade_forwarded(struct machine *m, const void *p, size_t len)
 {
 	struct upgrade	*up = m->upgrade;
 
-	if (up != NULL && up->phase == UP_PROBATION &&
-	    buf_add(&up->replay, p, len) == -1) {
-		/* Without the log there is no fallback: end probation. */
+	if (up == NULL || up->phase != UP_PROBATION)
+		return;
+	/* Without the log there is no fallback: probation ends. */
+	if (buf_used(&up->replay) + len > UPGRADE_REPLAY_MAX) {
+		log_warnx("%s: %u MiB of inputs given on probation: probation "
+		    "over, version %s stays", m->name, UPGRADE_REPLAY_MAX >> 20,
+		    m->version);
+		upgrade_finish(up, 1, up->report);
+	} else if (buf_add(&up->replay, p, len) == -1) {
 		log_warnx("%s: out of memory for the probation log", m->name);
 		upgrade_finish(up, 1, up->report);
 	}
@@ -596,13 +604,14 @@ upgrade_rescue(struct machine *m, struct child *c, const char *why)
 	struct pending	*p;
 	struct frame	 f;
 	struct buf	*w;
-	uint64_t	 first, dropped;
+	uint64_t	 first, dropped, careful;
 	size_t		 replayed = 0, again = 0, len;
 	char		 msg[640], newv[SMSUP_VERSION_MAX + 1];
 
 	if (up == NULL || up->phase != UP_PROBATION || up->old == NULL)
 		return 0;
-	dropped = recover_suspect(m, c);
+	/* Only an input it surely died in: the old version may take it. */
+	dropped = recover_suspect(m, c, &careful);
 	snprintf(newv, sizeof newv, "%s", m->version);
 	old = up->old;
 	up->old = NULL;

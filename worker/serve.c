@@ -439,8 +439,8 @@ serve_frame(struct serve *s, const struct frame *f)
 
 /*
  * The progress page the supervisor gave us (SMSUP_PROGRESS_FD): mapped,
- * its descriptor closed. Without one, the supervisor takes the oldest
- * input we had not answered as the one we died in.
+ * its descriptor closed. Without one, the supervisor has to replay what
+ * we had one input at a time to find the one we died in.
  */
 static void
 serve_progress_map(void)

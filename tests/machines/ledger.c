@@ -6,7 +6,7 @@
  * (applied twice or out of order); the numbers skipped are kept, so that
  * a checker can tell each acknowledged input applied from one lost.
  *
- *	C N		apply (answers "ok C N")
+ *	C N [PAD]	apply (answers "ok C N"; PAD, after a space, is ignored)
  *	dump C		"last=L count=K chain=H skipped=a,b,..."
  *	check		"violations=V total=T generation=G skipped=S"
  *	pad BYTES	a ballast of that size, for large states
@@ -112,7 +112,7 @@ ledger_step(void *state, const char *in, size_t len, struct smsup_output *out)
 	uint8_t		*p;
 	uint32_t	 i;
 	char		 extra;
-	int		 fault;
+	int		 fault, rc;
 
 	fault_step();
 	if (smsup_input_is(in, len, "check"))
@@ -147,7 +147,9 @@ ledger_step(void *state, const char *in, size_t len, struct smsup_output *out)
 		l->fault = fault;
 		return smsup_reply(out, "ok");
 	}
-	if (sscanf(in, "%u %llu%c", &c, &n, &extra) != 2 ||
+	/* "C N", or "C N " and any padding (large inputs). */
+	rc = sscanf(in, "%u %llu%c", &c, &n, &extra);
+	if ((rc != 2 && (rc != 3 || extra != ' ')) ||
 	    c >= LEDGER_CLIENTS || n == 0 || n >= 1ull << 56)
 		return smsup_error("usage: C N | dump C | check | pad BYTES | "
 		    "boom | hang | sleep MS | arm FAULT");

@@ -116,11 +116,12 @@ Test(paths, specs)
 	cr_assert_eq(paths_spec("missing", name, sizeof name, path,
 	    sizeof path, err, sizeof err), -1);
 	cr_assert(strstr(err, "no executable 'missing'") != NULL, "%s", err);
+	/* Wrong as written: a usage error (-2), not a missing binary. */
 	cr_assert_eq(paths_spec("a/b=x", name, sizeof name, path,
-	    sizeof path, err, sizeof err), -1);
+	    sizeof path, err, sizeof err), -2);
 	cr_assert(strstr(err, "invalid machine name") != NULL);
 	cr_assert_eq(paths_spec("a=", name, sizeof name, path, sizeof path,
-	    err, sizeof err), -1);
+	    err, sizeof err), -2);
 
 	snprintf(bin, sizeof bin, "%s/counter", dir);
 	cr_assert_eq(paths_check_binary(bin, err, sizeof err), 0);
@@ -191,4 +192,77 @@ Test(queue, unpush_takes_back_the_newest)
 	queue_unpush(&q);
 	cr_assert_eq(q.n, 0);
 	queue_free(&q);
+}
+
+Test(queue, remove_keeps_the_order_of_the_others)
+{
+	static const uint64_t want[] = { 5, 6, 7, 9, 10, 11 };
+	struct pqueue	 q = { 0 };
+	struct pending	 p = { 0 };
+	uint64_t	 i;
+
+	/* Wrapped around first, so that removal crosses the ring's end. */
+	for (i = 0; i < 6; i++) {
+		p.seq = i;
+		queue_push(&q, &p);
+	}
+	for (i = 0; i < 5; i++)
+		queue_pop(&q);
+	for (i = 6; i < 12; i++) {
+		p.seq = i;
+		queue_push(&q, &p);
+	}
+	queue_remove(&q, 3);	/* seq 8 */
+	cr_assert_eq(q.n, 6);
+	for (i = 0; i < q.n; i++)
+		cr_assert_eq(queue_at(&q, i)->seq, want[i]);
+	queue_remove(&q, 0);
+	queue_remove(&q, q.n - 1);
+	cr_assert_eq(queue_head(&q)->seq, 6);
+	cr_assert_eq(queue_at(&q, q.n - 1)->seq, 10);
+	queue_free(&q);
+}
+
+/* The walk of paths_open_binary: links followed and checked, no swap. */
+Test(paths, binaries_through_links_and_directories)
+{
+	char	 dir[] = "/tmp/sup-paths.XXXXXX", p[PATH_MAX], t[PATH_MAX];
+	char	 err[512];
+	int	 fd;
+	FILE	*f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(p, sizeof p, "%s/bin", dir);
+	cr_assert_eq(mkdir(p, 0755), 0);
+	snprintf(p, sizeof p, "%s/bin/w", dir);
+	cr_assert_not_null(f = fopen(p, "w"));
+	fputs("#!/bin/sh\n", f);
+	fclose(f);
+	chmod(p, 0755);
+	/* A relative link through "..": the same file, readable. */
+	snprintf(t, sizeof t, "%s/link", dir);
+	cr_assert_eq(symlink("bin/../bin/w", t), 0);
+	cr_assert_geq(fd = paths_open_binary(t, err, sizeof err), 0, "%s",
+	    err);
+	close(fd);
+	/* A directory on the way that others may write. */
+	snprintf(p, sizeof p, "%s/bin", dir);
+	chmod(p, 0777);
+	cr_assert_eq(paths_open_binary(t, err, sizeof err), -1);
+	cr_assert(strstr(err, "writable by others and not sticky") != NULL,
+	    "%s", err);
+	chmod(p, 01777);
+	cr_assert_geq(fd = paths_open_binary(t, err, sizeof err), 0, "%s",
+	    err);
+	close(fd);
+	chmod(p, 0755);
+	/* A loop of links. */
+	snprintf(p, sizeof p, "%s/loop", dir);
+	cr_assert_eq(symlink("loop", p), 0);
+	cr_assert_eq(paths_open_binary(p, err, sizeof err), -1);
+	cr_assert(strstr(err, "too many links") != NULL, "%s", err);
+	/* Not absolute. */
+	cr_assert_eq(paths_open_binary("bin/w", err, sizeof err), -1);
+	snprintf(p, sizeof p, "rm -rf %s", dir);
+	cr_assert_eq(system(p), 0);
 }
