@@ -4,6 +4,8 @@
 #   make demo     run the counter session of the seeds, step by step
 #   make check    every test: unit (criterion) and end to end
 #   make soak     4 clients x 100,000 inputs under 100 upgrades, 1 in 5 failing
+#   make chaos    random faults from a seed, every input checked (CHAOS_SECONDS,
+#                 CHAOS_SEED)
 #   make bench    smsup against raw baselines (bench-quick: the short run)
 #   make install [PREFIX=/usr/local] [DESTDIR=...] | uninstall
 #   make asan     unit and end-to-end tests under ASan and UBSan
@@ -172,6 +174,15 @@ soak: deps
 	@BUILD=$(O) SOAK_INPUTS=$(SOAK_INPUTS) SOAK_UPGRADES=$(SOAK_UPGRADES) \
 	    sh tests/soak/soak.sh
 
+# The fault harness: ledger machines under random faults from a seed, every
+# acknowledged input checked against what was applied (tests/chaos).
+CHAOS_SECONDS ?= 120
+CHAOS_SEED ?= 1
+chaos: test-deps
+	$(MAKE) all
+	@python3 tests/chaos/chaos.py $(O) --seconds $(CHAOS_SECONDS) \
+	    --seed $(CHAOS_SEED)
+
 # The benchmarks: smsup against raw baselines of the same run (bench.c);
 # `make bench-quick` is the short run CI does.
 BENCH = $(O)/bench/bench $(O)/bench/blob-v1 $(O)/bench/blob-v2
@@ -295,7 +306,7 @@ clean:
 	rm -rf $(O)
 
 .PHONY: fuzz asan valgrind
-.PHONY: all deps test-deps unit e2e check soak bench bench-quick demo lint install uninstall clean
+.PHONY: all deps test-deps unit e2e check soak chaos bench bench-quick demo lint install uninstall clean
 .SECONDARY:
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -545,6 +545,7 @@ recover_drop(struct machine *m, uint64_t seq, const char *why,
 	struct pending	*p;
 	struct frame	 f;
 	const uint8_t	*in = NULL;
+	struct buf	 vis = { 0 };
 	ssize_t		 at;
 	size_t		 len = 0;
 	int		 answered;
@@ -555,9 +556,12 @@ recover_drop(struct machine *m, uint64_t seq, const char *why,
 	}
 	at = recover_forwarded_at(m, seq);
 	answered = at < 0;
-	log_warnx("%s: dropped input #%llu%s: %s", m->name,
+	store_vis(&vis, in, len > 64 ? 64 : len);
+	log_warnx("%s: dropped input #%llu%s: %s (input: %.*s%s)", m->name,
 	    (unsigned long long)seq, answered ? " (replayed from the "
-	    "journal)" : "", why);
+	    "journal)" : "", why, (int)buf_used(&vis),
+	    (const char *)buf_head(&vis), len > 64 ? "..." : "");
+	buf_free(&vis);
 	inspect_note(m, "dropped input #%llu: %s", (unsigned long long)seq,
 	    why);
 	if (m->store != NULL)

@@ -406,6 +406,7 @@ int		 store_snapshot(struct store *, uint64_t, const void *, size_t,
 		    const struct buf *);
 void		 store_dropped(struct store *, uint64_t, const char *,
 		    const void *, size_t);
+void		 store_vis(struct buf *, const uint8_t *, size_t);
 const char	*store_degraded(const struct store *);
 const char	*store_note(const struct store *);
 int		 store_healthy(const struct store *);

@@ -1105,8 +1105,8 @@ store_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
-/* Escape bytes for a text file: printable ASCII, \\, \n, \xHH. */
-static void
+/* Escape bytes for a text file: printable ASCII, else \xHH. */
+void
 store_vis(struct buf *out, const uint8_t *p, size_t len)
 {
 	static const char	 hex[] = "0123456789abcdef";
