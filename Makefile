@@ -221,7 +221,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_PKGS = clang libclang-rt-dev
 FUZZ_CFLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -Iserialize -Iinclude -Isupervisor \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SER = frame image tpljson
+FUZZ_SER = frame image tpljson journal
 FUZZ_SUP = control config
 SUP_LIB_SRC = $(filter-out supervisor/main.c,$(SUP_SRC))
 
