@@ -74,7 +74,7 @@ backlog_ask(struct machine *m)
 	/* One at a time: once it comes the journal is short again. */
 	if (buf_used(&m->journal) < JOURNAL_ASK_MIN || m->upgrade != NULL ||
 	    m->state != MS_RUNNING || !m->ready || m->suspended ||
-	    serial_pending(m, SER_SNAPSHOT))
+	    m->careful_until != 0 || serial_pending(m, SER_SNAPSHOT))
 		return;
 	m->snap_asked = ev_now(EV_DEFAULT);
 	if (serial_request(m, SER_SNAPSHOT) == 0)

@@ -362,6 +362,29 @@ machine_forwarding(const struct machine *m)
 	    m->careful_until == 0;
 }
 
+/* The held inputs but the last m->undurable ones go to the worker. */
+static void
+machine_flush_durable(struct machine *m, struct buf *w)
+{
+	size_t	 cut, k;
+
+	if (m->nheld <= m->undurable)
+		return;
+	k = m->nheld - m->undurable;
+	cut = recover_tail(&m->held, m->undurable);
+	upgrade_forwarded(m, buf_head(&m->held), cut);
+	if (buf_add(w, buf_head(&m->held), cut) == -1) {
+		machine_fail(m, "out of memory forwarding inputs");
+		return;
+	}
+	buf_consume(&m->held, cut);
+	m->forwarded += k;
+	m->nheld -= k;
+	peer_kick(m->worker->peer);
+	deadline_owed(m);
+	inspect_flush(m);
+}
+
 /* Send the held inputs to the worker, in order, if it may have them. */
 void
 machine_flush(struct machine *m)
@@ -379,6 +402,11 @@ machine_flush(struct machine *m)
 		return;
 	}
 	w = peer_wbuf(m->worker->peer);
+	/* With always, what is not on disk yet stays (persist.c). */
+	if (m->undurable > 0) {
+		machine_flush_durable(m, w);
+		return;
+	}
 	upgrade_forwarded(m, buf_head(&m->held), buf_used(&m->held));
 	if (buf_used(w) == 0) {
 		/* Hand the whole buffer over instead of copying it. */

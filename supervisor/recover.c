@@ -92,7 +92,7 @@ recover_strike(struct machine *m, uint64_t from, uint64_t to)
 }
 
 /* The byte offset of the last k frames of b (all frames: 0). */
-static size_t
+size_t
 recover_tail(const struct buf *b, size_t k)
 {
 	const uint8_t	*p = buf_head(b);
@@ -492,9 +492,11 @@ recover_drip(struct machine *m)
 	size_t		 left = buf_used(&m->journal), n;
 	struct buf	*w;
 
+	/* One thing at a time: an input, or a serialize request. */
 	if (m->careful_until == 0 || m->worker == NULL ||
 	    m->worker->peer == NULL || !m->ready || m->state != MS_RUNNING ||
-	    m->suspended || m->discard > 0 || m->forwarded > 0)
+	    m->suspended || m->discard > 0 || m->forwarded > 0 ||
+	    m->nserial > 0)
 		return;
 	w = peer_wbuf(m->worker->peer);
 	while (frame_parse(q, left, &recover_lim, &f) == FRAME_OK &&
@@ -513,9 +515,10 @@ recover_drip(struct machine *m)
 		q += n;
 		left -= n;
 	}
-	if (m->nheld > 0 && p != NULL && p->seq <= m->careful_until &&
-	    frame_parse(buf_head(&m->held), buf_used(&m->held), &recover_lim,
-	    &f) == FRAME_OK) {
+	/* With always, not one that is not on disk yet (persist.c). */
+	if (m->nheld > m->undurable && p != NULL &&
+	    p->seq <= m->careful_until && frame_parse(buf_head(&m->held),
+	    buf_used(&m->held), &recover_lim, &f) == FRAME_OK) {
 		n = FRAME_HDR_LEN + f.len;
 		buf_add(w, buf_head(&m->held), n);
 		upgrade_forwarded(m, buf_head(&m->held), n);
@@ -526,6 +529,8 @@ recover_drip(struct machine *m)
 		deadline_owed(m);
 		return;
 	}
+	if (m->nheld > 0 && p != NULL && p->seq <= m->careful_until)
+		return;		/* the next one waits for the disk */
 done:
 	log_info("%s: careful replay over: every input up to #%llu answered",
 	    m->name, (unsigned long long)m->careful_until);
@@ -599,7 +604,12 @@ recover_release(struct machine *m, const char *why, int removing)
 	struct frame	 f;
 	const uint8_t	*q = buf_head(&m->journal);
 	size_t		 left = buf_used(&m->journal), n, i = 0, sends = 0;
+	size_t		 undurable = 0, first_undurable;
 	int		 struck = 0;
+
+	/* With always, the last m->undurable are not on disk yet. */
+	first_undurable = m->pending.n - (m->undurable < m->pending.n ?
+	    m->undurable : m->pending.n);
 
 	while (frame_parse(q, left, &recover_lim, &f) == FRAME_OK) {
 		n = FRAME_HDR_LEN + f.len;
@@ -615,7 +625,9 @@ recover_release(struct machine *m, const char *why, int removing)
 		q += n;
 		left -= n;
 	}
-	while ((p = queue_head(&m->pending)) != NULL) {
+	for (i = 0; (p = queue_head(&m->pending)) != NULL; i++) {
+		if (p->client == NULL && i >= first_undurable)
+			undurable++;
 		if (p->client != NULL) {
 			if (m->store != NULL)
 				store_strike(m->store, p->seq);
@@ -641,6 +653,7 @@ recover_release(struct machine *m, const char *why, int removing)
 		buf_free(&held);
 	m->held = held;
 	m->nheld = m->pending.n;
+	m->undurable = removing ? 0 : undurable;
 	m->forwarded = 0;
 	m->discard = 0;
 	return sends;

@@ -153,5 +153,7 @@ serial_frame(struct machine *m, const struct frame *f)
 		    "failure", f->len);
 		break;
 	}
+	if (m->careful_until != 0)
+		recover_drip(m);
 	return 1;
 }

@@ -379,6 +379,7 @@ void		 recover_drop(struct machine *, uint64_t, const char *,
 		    const char *);
 size_t		 recover_release(struct machine *, const char *, int);
 void		 recover_unaccept(struct machine *, size_t, const char *);
+size_t		 recover_tail(const struct buf *, size_t);
 void		 recover_asked_snapshot(struct machine *, uint64_t,
 		    const struct frame *);
 

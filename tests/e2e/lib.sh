@@ -162,3 +162,24 @@ newest() {
 	ls "$T/state/$1" 2>/dev/null | grep -E "^$2\\.[0-9]+\$" |
 	    sort -t. -k2 -n | tail -1 | sed "s|^|$T/state/$1/|"
 }
+
+# other_user PREFIX: as root, a second user $U for the test (as_other CMD
+# runs CMD as it), removed at the end: its processes first, and the
+# supervisor before them, or it restarts them; else userdel refuses.
+other_user() {
+	U=$1$$
+	useradd -M -d /nonexistent -s /usr/sbin/nologin "$U"
+	trap 'r=$?; gone_user; (exit $r); cleanup' EXIT INT TERM
+	chmod 0711 "$T"
+}
+
+gone_user() {
+	"$S" shutdown >/dev/null 2>&1 || true
+	[ -z "$SUP" ] || gone "$SUP"
+	pkill -KILL -u "$U" 2>/dev/null || true
+	for _ in $(seq 50); do userdel "$U" 2>/dev/null && return; sleep 0.1; done
+}
+
+as_other() {
+	setpriv --reuid="$U" --regid="$U" --clear-groups "$@"
+}

@@ -18,17 +18,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 use examples/counter-v1 counter
 use examples/counter-v2 counter2
-U=smsupa$$
-useradd -M -d /nonexistent -s /usr/sbin/nologin "$U"
-gone_user() {
-	"$S" shutdown >/dev/null 2>&1 || true
-	[ -z "$SUP" ] || gone "$SUP"
-	pkill -KILL -u "$U" 2>/dev/null || true
-	for _ in $(seq 50); do userdel "$U" 2>/dev/null && return; sleep 0.1; done
-}
-trap 'r=$?; gone_user; (exit $r); cleanup' EXIT INT TERM
-as_other() { setpriv --reuid="$U" --regid="$U" --clear-groups "$@"; }
-chmod 0711 "$T"
+other_user smsupa
 start counter
 
 # Their program, if it ever runs, leaves a mark.

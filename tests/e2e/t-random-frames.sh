@@ -75,8 +75,8 @@ grep -q 'dropped' "$T/log" || fail "no bad frame was logged"
 
 # A worker is not trusted either: garbage or a flood on its channel is a
 # crash (the input gets an error, the machine restarts from its state;
-# garbage, which says nothing of the input it came with, costs a careful
-# replay to find it).
+# garbage caught after the worker left the input it came with costs a
+# careful replay to find it: two restarts, or one).
 use tests/faulty-v1 faulty
 "$S" run faulty >/dev/null
 "$S" call faulty incr >/dev/null
@@ -89,5 +89,5 @@ pid=$(col faulty 3)
 status_of 1 "$S" call faulty flood
 wait_state faulty running
 [ "$(col faulty 3)" != "$pid" ] || fail "worker not replaced after a flood"
-expect_match "$(cat "$T/log")" 'faulty: worker \(pid [0-9]+\) broke the protocol: answered input #1099511627776 out of order.*restart 3' "a flood is a crash"
+expect_match "$(cat "$T/log")" 'faulty: worker \(pid [0-9]+\) broke the protocol: answered input #1099511627776 out of order.*restart [23]' "a flood is a crash"
 expect "$("$S" call faulty count)" 1 "state kept through both"

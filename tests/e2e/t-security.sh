@@ -38,19 +38,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "t-security: not root: the second-user part needs root" >&2
 	exit 0
 fi
-U=smsupt$$
-useradd -M -d /nonexistent -s /usr/sbin/nologin "$U"
-# Its processes (a worker runs as it below) go first, and the supervisor
-# before them, or it restarts them; else userdel refuses.
-gone_user() {
-	"$S" shutdown >/dev/null 2>&1 || true
-	[ -z "$SUP" ] || gone "$SUP"
-	pkill -KILL -u "$U" 2>/dev/null || true
-	for _ in $(seq 50); do userdel "$U" 2>/dev/null && return; sleep 0.1; done
-}
-trap 'r=$?; gone_user; (exit $r); cleanup' EXIT INT TERM
-as_other() { setpriv --reuid="$U" --regid="$U" --clear-groups "$@"; }
-chmod 0711 "$T"
+other_user smsupt
 status_of 3 as_other "$S" status
 expect_match "$(cat "$T/err")" 'Permission denied' "socket directory keeps others out"
 # Even with the socket open to all, the supervisor itself refuses them.
