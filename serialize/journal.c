@@ -86,6 +86,10 @@ journal_snapshot_decode(const uint8_t *p, size_t len, uint64_t *seq,
 		*why = "snapshot truncated or with trailing bytes";
 		return -1;
 	}
+	if (*seq > JOURNAL_SEQ_MAX) {
+		*why = "snapshot of an impossible input number";
+		return -1;
+	}
 	*img = p + r.off;
 	*imglen = (size_t)n;
 	if (crc32c(0, *img, *imglen) != crc) {
@@ -179,7 +183,7 @@ journal_record_next(const uint8_t *p, size_t len, uint8_t *type,
 
 	if (len < 4 || frame_parse(p + 4, len - 4, &lim, &f) != FRAME_OK ||
 	    (f.type != FRAME_S_INPUT && (f.type != JOURNAL_STRIKE ||
-	    f.len != 0)) || f.id == 0)
+	    f.len != 0)) || f.id == 0 || f.id > JOURNAL_SEQ_MAX)
 		return 0;
 	if (crc32c(0, p + 4, FRAME_HDR_LEN + f.len) != msg_le32(p))
 		return 0;

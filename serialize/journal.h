@@ -16,8 +16,11 @@
  *
  * A record's frame is an INPUT frame (its id is the input's seq) or a
  * STRIKE (id: the seq of an input recorded before that will never be
- * applied). A record that is cut short or whose CRC does not match ends
- * the journal: everything from it on is a torn or corrupt tail.
+ * applied). A record that is cut short, whose CRC does not match, or
+ * whose seq is 0 or past JOURNAL_SEQ_MAX ends the journal: everything
+ * from it on is a torn or corrupt tail. (At ten million inputs a second,
+ * a machine reaches JOURNAL_SEQ_MAX in 29,000 years: a seq past it was
+ * forged or damaged, and would make the numbers wrap.)
  *
  * Version 1 files (no epochs, no strikes) are read as epoch 0.
  */
@@ -36,6 +39,7 @@
 #define JOURNAL_SNAP_HDR_LEN	(JOURNAL_HDR_LEN + 28)
 #define JOURNAL_LOG_HDR_LEN	(JOURNAL_HDR_LEN + 20)
 #define JOURNAL_STRIKE		0x30	/* a record's frame type */
+#define JOURNAL_SEQ_MAX		(UINT64_C(1) << 62)
 
 struct journal_head {
 	uint64_t	 epoch;

@@ -100,29 +100,35 @@ backlog_admit(struct machine *m, char *err, size_t len)
 }
 
 /*
- * Client c just gave m an input: if m is that far behind (a slow worker,
- * an upgrade holding inputs, a journal waiting for its snapshot), c is
- * read no more until m catches up, so a flood blocks its sender instead
- * of growing our memory.
+ * Whether m is that far behind (a slow worker, an upgrade holding inputs,
+ * a journal waiting for its snapshot) that it takes no input now: the
+ * client that brings one is held (backlog_throttle) and its input waits,
+ * unread, so a flood blocks its senders instead of growing our memory.
+ * Asked before an input is accepted.
  */
-void
-backlog_throttle(struct machine *m, struct client *c)
+int
+backlog_full(struct machine *m)
 {
-	struct pending	 w = { c, 0, 0 };
 	struct machine	*o;
-	size_t		 jmax = backlog_journal_max(m), all;
+	size_t		 jmax = backlog_journal_max(m);
 	int		 over_all;
 
 	if (buf_used(&m->journal) >= jmax / 2)
 		backlog_ask(m);
-	all = backlog_journals();
-	if ((over_all = all >= JOURNAL_MEM_ALL))
+	if ((over_all = backlog_journals() >= JOURNAL_MEM_ALL))
 		TAILQ_FOREACH(o, &machines, entry)
 			backlog_ask(o);
-	if (m->pending.n < MACHINE_BACKLOG_INPUTS &&
-	    backlog_bytes(m) < MACHINE_BACKLOG_BYTES &&
-	    buf_used(&m->journal) < jmax && !over_all)
-		return;
+	return m->pending.n >= MACHINE_BACKLOG_INPUTS ||
+	    backlog_bytes(m) >= MACHINE_BACKLOG_BYTES ||
+	    buf_used(&m->journal) >= jmax || over_all;
+}
+
+/* Client c is read no more until m is down to half (backlog_release). */
+void
+backlog_throttle(struct machine *m, struct client *c)
+{
+	struct pending	 w = { c, 0, 0 };
+
 	if (queue_push(&m->producers, &w) == -1)
 		return;
 	server_client_ref(c);

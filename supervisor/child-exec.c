@@ -2,10 +2,12 @@
  * child-exec.c: starting a worker process. fork, then in the child only
  * system calls (the supervisor has threads: nothing that takes a lock),
  * everything looked up before the fork: the descriptors set up (its
- * channel as fd 3, its progress page as fd 4, stdin /dev/null, stdout our
- * stderr, nothing else), default signal dispositions and an empty mask,
- * a process group of its own, the machine's user, group and resource
- * limits; then it executes the very file that paths.c checked, by its
+ * channel as fd 3, its progress page as fd 4, stdin /dev/null, stdout and
+ * stderr a pipe that child.c logs, nothing else: never our terminal or
+ * our log file), default signal dispositions and an empty mask, a session
+ * of its own (so no controlling terminal either), the machine's user
+ * (with its HOME, USER and LOGNAME), group and resource limits; then it
+ * executes the very file that paths.c checked, by its
  * descriptor (execveat), so that nothing renamed in meanwhile can be run
  * instead. An exec that fails sends its errno back on a close-on-exec
  * pipe, as posix_spawn reports it.
@@ -35,6 +37,8 @@ struct child_creds {
 	gid_t	 gid;
 	gid_t	 groups[CHILD_GROUPS_MAX];
 	int	 ngroups;
+	char	 home[PATH_MAX + 8];	/* HOME=..., of --user */
+	char	 user[2][OPTS_NAME_MAX + 16];	/* USER=, LOGNAME= */
 };
 
 /* Look the user and group up now (NSS is not for after fork). */
@@ -63,6 +67,11 @@ child_exec_creds(const struct machine_opts *o, struct child_creds *cr,
 		}
 		cr->uid = pw->pw_uid;
 		cr->gid = pw->pw_gid;
+		snprintf(cr->home, sizeof cr->home, "HOME=%s", pw->pw_dir);
+		snprintf(cr->user[0], sizeof cr->user[0], "USER=%s",
+		    pw->pw_name);
+		snprintf(cr->user[1], sizeof cr->user[1], "LOGNAME=%s",
+		    pw->pw_name);
 		cr->ngroups = CHILD_GROUPS_MAX;
 		if (getgrouplist(o->user, pw->pw_gid, cr->groups,
 		    &cr->ngroups) == -1) {
@@ -99,21 +108,48 @@ child_exec_limit(int res, uint64_t v)
 		_exit(126);
 }
 
+/* The environment of a worker of another user: its own HOME and names. */
+static char **
+child_exec_env(char **env, struct child_creds *cr)
+{
+	char	**v;
+	size_t	  n, i, j;
+
+	if (cr->home[0] == '\0')
+		return env;
+	for (n = 0; env[n] != NULL; n++)
+		;
+	if ((v = calloc(n + 4, sizeof *v)) == NULL)
+		return NULL;
+	for (i = j = 0; i < n; i++)
+		if (strncmp(env[i], "HOME=", 5) != 0 &&
+		    strncmp(env[i], "USER=", 5) != 0 &&
+		    strncmp(env[i], "LOGNAME=", 8) != 0)
+			v[j++] = env[i];
+	v[j++] = cr->home;
+	v[j++] = cr->user[0];
+	v[j++] = cr->user[1];
+	v[j] = NULL;
+	return v;
+}
+
 /* In the child: descriptors at their places, or _exit. */
 static void
-child_exec_fds(int chan, int progress, int errw, int bin, int script)
+child_exec_fds(int chan, int progress, int out, int errw, int bin,
+    int script)
 {
-	int	 c, p = -1, e, b, null;
+	int	 c, p = -1, o, e, b, null;
 
-	/* Out of the way of 3 to 6 first: they may be any of those. */
+	/* Out of the way of 1 to 6 first: they may be any of those. */
 	if ((c = fcntl(chan, F_DUPFD, 10)) == -1 ||
 	    (progress != -1 && (p = fcntl(progress, F_DUPFD, 10)) == -1) ||
+	    (o = fcntl(out, F_DUPFD, 10)) == -1 ||
 	    (e = fcntl(errw, F_DUPFD, 10)) == -1 ||
 	    (b = fcntl(bin, F_DUPFD, 10)) == -1)
 		_exit(126);
 	if ((null = open("/dev/null", O_RDONLY)) == -1 ||
 	    dup2(null, STDIN_FILENO) == -1 ||
-	    dup2(STDERR_FILENO, STDOUT_FILENO) == -1 ||
+	    dup2(o, STDOUT_FILENO) == -1 || dup2(o, STDERR_FILENO) == -1 ||
 	    dup2(c, 3) == -1 || (p != -1 && dup2(p, 4) == -1) ||
 	    dup2(e, CHILD_FD_ERR) == -1 ||
 	    fcntl(CHILD_FD_ERR, F_SETFD, FD_CLOEXEC) == -1 ||
@@ -129,27 +165,33 @@ child_exec_fds(int chan, int progress, int errw, int bin, int script)
 /*
  * Start the binary open at bin (path names it, for messages and argv[0])
  * as the worker: its channel chan becomes fd 3, its progress page
- * progress (-1: none) fd 4; o's user, group and limits apply. 0 with *pid
- * set, or an errno value (err says more).
+ * progress (-1: none) fd 4, out its stdout and stderr; o's user, group
+ * and limits apply. 0 with *pid set, or an errno value (err says more).
  */
 int
-child_exec(pid_t *pid, int bin, const char *path, char **argv, char **env,
-    int chan, int progress, const struct machine_opts *o, char *err,
-    size_t errlen)
+child_exec(pid_t *pid, int bin, const char *path, char **argv, char **env0,
+    int chan, int progress, int out, const struct machine_opts *o,
+    char *err, size_t errlen)
 {
 	struct child_creds	 cr;
 	sigset_t		 all, none, old;
-	char			 magic[2];
+	char			 magic[2], **env;
 	int			 pfd[2], e, sig, script;
 	ssize_t			 n;
 
 	if (child_exec_creds(o, &cr, err, errlen) == -1)
 		return EPERM;
+	if ((env = child_exec_env(env0, &cr)) == NULL)
+		return ENOMEM;
 	/* A script needs its file open: the kernel hands it /dev/fd/6. */
 	script = pread(bin, magic, 2, 0) == 2 && magic[0] == '#' &&
 	    magic[1] == '!';
-	if (pipe2(pfd, O_CLOEXEC) == -1)
-		return errno;
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		e = errno;
+		if (env != env0)
+			free(env);
+		return e;
+	}
 	sigfillset(&all);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &all, &old);	/* no handler in the child */
@@ -158,14 +200,16 @@ child_exec(pid_t *pid, int bin, const char *path, char **argv, char **env,
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(pfd[0]);
 		close(pfd[1]);
+		if (env != env0)
+			free(env);
 		return e;
 	}
 	if (*pid == 0) {
 		for (sig = 1; sig < NSIG; sig++)
 			signal(sig, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		setpgid(0, 0);
-		child_exec_fds(chan, progress, pfd[1], bin, script);
+		setsid();
+		child_exec_fds(chan, progress, out, pfd[1], bin, script);
 		if (o != NULL) {
 			child_exec_limit(RLIMIT_AS, o->limit_memory);
 			child_exec_limit(RLIMIT_NOFILE, o->limit_files);
@@ -183,6 +227,8 @@ child_exec(pid_t *pid, int bin, const char *path, char **argv, char **env,
 		_exit(127);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (env != env0)
+		free(env);
 	close(pfd[1]);
 	while ((n = read(pfd[0], &e, sizeof e)) == -1 && errno == EINTR)
 		;

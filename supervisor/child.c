@@ -2,10 +2,12 @@
  * child.c: worker processes. A child is started by child-exec.c from the
  * binary paths.c checked (by its descriptor, never through a shell), with
  * its end of a socketpair as fd 3 (SMSUP_FD=3), its progress page as fd 4
- * (SMSUP_PROGRESS_FD=4, see progress.h), a small explicit environment and
- * no other descriptor of ours. It is gone once both its exit status and
- * the end of its channel have been seen: then its owner's gone callback
- * runs, once, with the reason, and the child is freed.
+ * (SMSUP_PROGRESS_FD=4, see progress.h), its stdout and stderr a pipe
+ * whose lines go to our log, each after "NAME[PID]: " (at most
+ * CHILD_LINES_MAX a second; the rest are counted), a small explicit
+ * environment and no other descriptor of ours. It is gone once both its
+ * exit status and the end of its channel have been seen: then its owner's
+ * gone callback runs, once, with the reason, and the child is freed.
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -25,6 +27,21 @@
 #include "smsup.h"
 
 extern char	**environ;
+
+#define CHILD_LINE_MAX	512	/* bytes of a line of the worker's logged */
+#define CHILD_LINES_MAX	100	/* lines a second */
+
+/* What a worker writes on stdout and stderr (child->out). */
+struct child_out {
+	ev_io		 io;
+	char		 name[SMSUP_NAME_MAX + 1];
+	char		 line[CHILD_LINE_MAX + 1];
+	size_t		 len;
+	int		 cut;		/* the line is longer: rest skipped */
+	ev_tstamp	 second;	/* lines are counted a second */
+	unsigned	 lines;
+	uint64_t	 skipped;
+};
 
 static void	child_exit_cb(struct ev_loop *, ev_child *, int);
 static void	child_peer_frame(struct peer *, const struct frame *, void *);
@@ -91,6 +108,98 @@ child_env(const char *name, char *machine, size_t len)
 	return env;
 }
 
+/* One line of the worker's: to the log, escaped, within the rate. */
+static void
+child_out_line(struct child *c)
+{
+	struct child_out	*o = c->out;
+	ev_tstamp		 now = ev_now(EV_DEFAULT);
+	size_t			 i;
+
+	if (now - o->second >= 1) {
+		if (o->skipped > 0)
+			log_warnx("%s[%ld]: %llu more lines not logged", o->name,
+			    (long)c->pid, (unsigned long long)o->skipped);
+		o->second = now;
+		o->lines = 0;
+		o->skipped = 0;
+	}
+	if (o->lines++ >= CHILD_LINES_MAX) {
+		o->skipped++;
+		return;
+	}
+	for (i = 0; i < o->len; i++)
+		if ((unsigned char)o->line[i] < 0x20 || o->line[i] == 0x7f)
+			o->line[i] = '?';
+	log_info("%s[%ld]: %.*s%s", o->name, (long)c->pid, (int)o->len,
+	    o->line, o->cut ? "..." : "");
+}
+
+/* Read what the worker wrote; at its end, log what is left. */
+static void
+child_out_read(struct child *c)
+{
+	struct child_out	*o = c->out;
+	char			 b[4096], *nl, *p;
+	ssize_t			 n;
+	size_t			 k;
+
+	for (;;) {
+		n = read(o->io.fd, b, sizeof b);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (p = b; p < b + n; p += k) {
+			nl = memchr(p, '\n', (size_t)(b + n - p));
+			k = nl != NULL ? (size_t)(nl - p) + 1 : (size_t)(b + n - p);
+			if (o->len + k - (nl != NULL) <= CHILD_LINE_MAX) {
+				memcpy(o->line + o->len, p, k - (nl != NULL));
+				o->len += k - (nl != NULL);
+			} else
+				o->cut = 1;
+			if (nl != NULL) {
+				child_out_line(c);
+				o->len = 0;
+				o->cut = 0;
+			}
+		}
+	}
+	if (n == 0 || (n == -1 && errno != EAGAIN)) {
+		if (o->len > 0)
+			child_out_line(c);
+		ev_io_stop(EV_DEFAULT, &o->io);
+		close(o->io.fd);
+		free(o);
+		c->out = NULL;
+	}
+}
+
+static void
+child_out_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	child_out_read(w->data);
+}
+
+/* The child is gone: what it wrote is logged, its pipe closed. */
+static void
+child_out_close(struct child *c)
+{
+	if (c->out == NULL)
+		return;
+	child_out_read(c);
+	if (c->out == NULL)
+		return;
+	if (c->out->len > 0)
+		child_out_line(c);
+	ev_io_stop(EV_DEFAULT, &c->out->io);
+	close(c->out->io.fd);
+	free(c->out);
+	c->out = NULL;
+}
+
 /* A page for the child to say which input it applies (progress.h). */
 static int
 child_progress_page(struct child *c)
@@ -127,7 +236,7 @@ child_spawn(const char *path, const char *name,
 	};
 	struct child	*c;
 	char		*argv[2], **env, machine[128];
-	int		 sv[2], bin, page, rc;
+	int		 sv[2], out[2], bin, page, rc;
 
 	if ((bin = paths_open_binary(path, err, errlen)) == -1)
 		return NULL;
@@ -142,6 +251,15 @@ child_spawn(const char *path, const char *name,
 		free(c);
 		return NULL;
 	}
+	if (pipe2(out, O_CLOEXEC) == -1 || (c->out = calloc(1,
+	    sizeof *c->out)) == NULL) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		close(bin);
+		close(sv[0]);
+		close(sv[1]);
+		free(c);
+		return NULL;
+	}
 	if ((page = child_progress_page(c)) == -1)
 		log_warn("%s: no progress page", name);
 
@@ -152,11 +270,12 @@ child_spawn(const char *path, const char *name,
 	if (env == NULL)
 		rc = ENOMEM;
 	else
-		rc = child_exec(&c->pid, bin, path, argv, env, sv[1], page, o,
-		    err, errlen);
+		rc = child_exec(&c->pid, bin, path, argv, env, sv[1], page,
+		    out[1], o, err, errlen);
 	free(env);
 	close(bin);
 	close(sv[1]);
+	close(out[1]);
 	if (page != -1)
 		close(page);
 	if (rc != 0) {
@@ -164,11 +283,18 @@ child_spawn(const char *path, const char *name,
 			snprintf(err, errlen, "%s: cannot execute: %s", path,
 			    strerror(rc));
 		close(sv[0]);
+		close(out[0]);
+		free(c->out);
 		if (c->progress != NULL)
 			munmap((void *)c->progress, PROGRESS_SIZE);
 		free(c);
 		return NULL;
 	}
+	fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+	snprintf(c->out->name, sizeof c->out->name, "%s", name);
+	ev_io_init(&c->out->io, child_out_cb, out[0], EV_READ);
+	c->out->io.data = c;
+	ev_io_start(EV_DEFAULT, &c->out->io);
 
 	/* The child watcher starts now, in this callback (libev reaps). */
 	ev_child_init(&c->cw, child_exit_cb, c->pid, 0);
@@ -233,6 +359,7 @@ child_finish(struct child *c, const char *why)
 		c->frame = NULL;
 		gone(c, reason);
 	}
+	child_out_close(c);
 	if (c->progress != NULL)
 		munmap((void *)c->progress, PROGRESS_SIZE);
 	free(c->from);

@@ -76,12 +76,17 @@ cmd_run_client(int fd, char **names, char **paths, int n,
 	return rc;
 }
 
-/* Write the pid file: the supervisor's pid and a newline, atomically. */
+/*
+ * Write the pid file: the supervisor's pid and a newline, atomically,
+ * through a temporary file made anew (never one found there, never a
+ * link another user put in the directory).
+ */
 static int
 cmd_run_pidfile(const char *file)
 {
-	char	 tmp[PATH_MAX], line[32];
-	int	 fd, n;
+	struct stat	 st;
+	char		 tmp[PATH_MAX], line[32];
+	int		 fd, n;
 
 	if (file == NULL)
 		return 0;
@@ -89,8 +94,12 @@ cmd_run_pidfile(const char *file)
 	if (n < 0 || (size_t)n >= sizeof tmp)
 		return -1;
 	snprintf(line, sizeof line, "%ld\n", (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
-	    -1)
+	/* A stale one of ours goes; anything else is not ours to touch. */
+	if (lstat(tmp, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid())
+		unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) == -1)
 		return -1;
 	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line) ||
 	    close(fd) == -1 || rename(tmp, file) == -1) {
@@ -107,14 +116,12 @@ cmd_run_pidfile(const char *file)
  * socket. The first child exits at once; the client waits on the socket.
  */
 static void
-cmd_run_daemon(int fd, int lockfd, const char *path, const char *pidfile,
-    struct conf *conf, int level, int report)
+cmd_run_daemon(int fd, int lockfd, int lfd, const char *path,
+    const char *pidfile, struct conf *conf, int level, int report)
 {
-	char	 log[PATH_MAX];
 	pid_t	 pid;
-	int	 null, lfd, rc;
+	int	 null, rc;
 
-	snprintf(log, sizeof log, "%s.log", path);
 	if (setsid() == -1)
 		_exit(EXIT_FAIL);
 	switch (fork()) {
@@ -133,9 +140,7 @@ cmd_run_daemon(int fd, int lockfd, const char *path, const char *pidfile,
 	close(report);
 	if (chdir("/") == -1)
 		_exit(EXIT_FAIL);
-	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    (lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0600)) == -1)
+	if ((null = open("/dev/null", O_RDWR)) == -1)
 		_exit(EXIT_FAIL);
 	dup2(null, STDIN_FILENO);
 	dup2(null, STDOUT_FILENO);
@@ -165,6 +170,7 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 	char			**names, **paths, err[1024], root[PATH_MAX];
 	char			  pidabs[PATH_MAX], sockabs[PATH_MAX];
 	int			  ch, i, j, n, fd, lockfd = -1, detach = 0;
+	int			  logfd;
 	int			  report[2];
 	uint64_t		  max_input = 0;
 	int			  verbose = 0, quiet = 0, rc;
@@ -327,15 +333,26 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 				unlink(pidfile);
 			return rc;
 		}
+		/* The log next to the socket: a file of ours, never a link. */
+		snprintf(root, sizeof root, "%s.log", path);
+		if ((logfd = paths_open_private(root, O_WRONLY | O_CREAT |
+		    O_APPEND, err, sizeof err)) == -1) {
+			fprintf(stderr, "smsup: %s\n", err);
+			close(fd);
+			unlink(path);
+			close(lockfd);
+			return EXIT_FAIL;
+		}
 		fflush(NULL);
 		if (pipe2(report, O_CLOEXEC) == -1 || (pid = fork()) == -1)
 			fatal("fork");
 		if (pid == 0) {
 			close(report[0]);
-			cmd_run_daemon(fd, lockfd, path, pidfile, cf, quiet ?
+			cmd_run_daemon(fd, lockfd, logfd, path, pidfile, cf, quiet ?
 			    LOG_LEVEL_WARN : verbose > 1 ? LOG_LEVEL_DEBUG :
 			    LOG_LEVEL_INFO, report[1]);
 		}
+		close(logfd);
 		close(report[1]);
 		close(fd);
 		close(lockfd);

@@ -279,11 +279,12 @@ conf_load(const char *file, struct conf *c, char *err, size_t errlen)
 	snprintf(dir, sizeof dir, "%s", abs);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*(slash == dir ? slash + 1 : slash) = '\0';
-	if ((fd = open(abs, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1) {
+	/* Checked as binaries are: it says which binaries run. */
+	if ((fd = paths_open_config(abs, err, errlen)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1) {
 		snprintf(err, errlen, "%s: %s", file, strerror(errno));
-		if (fd != -1)
-			close(fd);
+		close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > CONF_SIZE_MAX) {

@@ -78,9 +78,10 @@ paths_absolute(const char *path, char *out, size_t len)
 }
 
 /*
- * Binaries and the state directory: as sshd's StrictModes, whoever could
- * change a binary, or swap it or any directory above it, would choose
- * what the next start or upgrade runs (as root, often); whoever could
+ * Binaries, the configuration file and the state directory: as sshd's
+ * StrictModes, whoever could change a binary or the file that names
+ * binaries, or swap it or any directory above it, would choose what the
+ * next start, upgrade or reload runs (as root, often); whoever could
  * plant a file or a link in the state directory would have us write
  * through it. So every directory on the way, as given and through every
  * symbolic link, must belong to us or root and be writable by nobody else
@@ -96,6 +97,7 @@ paths_absolute(const char *path, char *out, size_t len)
 #define PATHS_LINKS_MAX	40
 #define PATHS_BINARY	1	/* the last component: an executable */
 #define PATHS_STATE	2	/* a private directory, made if missing */
+#define PATHS_CONFIG	3	/* a file nobody else can change */
 
 static int
 paths_owner_ok(const struct stat *st)
@@ -108,6 +110,7 @@ paths_check_dir(int mode, const char *shown, const struct stat *st,
     int last, char *err, size_t errlen)
 {
 	const char	*what = mode == PATHS_BINARY ? "a binary under" :
+			    mode == PATHS_CONFIG ? "a file under" :
 			    last ? "the state directory" :
 			    "a state directory under";
 
@@ -135,25 +138,27 @@ paths_check_dir(int mode, const char *shown, const struct stat *st,
 }
 
 static int
-paths_check_file(const char *path, const char *shown, const struct stat *st,
-    char *err, size_t errlen)
+paths_check_file(int mode, const char *path, const char *shown,
+    const struct stat *st, char *err, size_t errlen)
 {
+	const char	*what = mode == PATHS_BINARY ? "binary" : "file";
+
 	if (!S_ISREG(st->st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
 		return -1;
 	}
-	if ((st->st_mode & 0111) == 0) {
+	if (mode == PATHS_BINARY && (st->st_mode & 0111) == 0) {
 		snprintf(err, errlen, "%s: not executable", path);
 		return -1;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "%s: refusing a binary writable by group "
-		    "or others (chmod go-w %s)", path, shown);
+		snprintf(err, errlen, "%s: refusing a %s writable by group or "
+		    "others (chmod go-w %s)", path, what, shown);
 		return -1;
 	}
 	if (!paths_owner_ok(st)) {
-		snprintf(err, errlen, "%s: refusing a binary owned by uid %ld, "
-		    "neither us nor root", path, (long)st->st_uid);
+		snprintf(err, errlen, "%s: refusing a %s owned by uid %ld, "
+		    "neither us nor root", path, what, (long)st->st_uid);
 		return -1;
 	}
 	return 0;
@@ -318,13 +323,13 @@ paths_walk(const char *path, int mode, char *err, size_t errlen)
 			close(dfd);
 			return fd;
 		}
-		if (mode != PATHS_BINARY || !last) {
+		if (mode == PATHS_STATE || !last) {
 			close(fd);
 			snprintf(err, errlen, "%s: %s", path,
 			    strerror(ENOTDIR));
 			goto fail;
 		}
-		if (paths_check_file(path, at, &st, err, errlen) == -1) {
+		if (paths_check_file(mode, path, at, &st, err, errlen) == -1) {
 			close(fd);
 			goto fail;
 		}
@@ -337,6 +342,10 @@ paths_walk(const char *path, int mode, char *err, size_t errlen)
 				fd = rc;
 			} else
 				close(rc);
+		} else if (mode == PATHS_CONFIG) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			goto fail;
 		}
 		close(dfd);
 		return fd;
@@ -354,11 +363,50 @@ fail:
 	return -1;
 }
 
+/*
+ * A file of ours next to the socket or given on the command line (the
+ * socket's lock and log, a pid file), perhaps in a sticky directory that
+ * others share: never opened through a link (O_NOFOLLOW), and refused
+ * unless it is a regular file of ours with one name, so that another
+ * user cannot have us write into a file of their choosing. flags as
+ * open(2) (O_CREAT makes it 0600). -1 with err set.
+ */
+int
+paths_open_private(const char *path, int flags, char *err, size_t errlen)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if ((fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		int	 saved = errno;
+
+		snprintf(err, errlen, "%s: %s", path, lstat(path, &st) == 0 &&
+		    S_ISLNK(st.st_mode) ? "a symbolic link: refused" :
+		    strerror(saved));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || st.st_nlink != 1) {
+		snprintf(err, errlen, "%s: not a file of ours (another user may "
+		    "have made it): refused", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* The binary at path, to execute (see paths_walk); -1 with err set. */
 int
 paths_open_binary(const char *path, char *err, size_t errlen)
 {
 	return paths_walk(path, PATHS_BINARY, err, errlen);
+}
+
+/* A file that decides what runs (smsup.conf), to read; -1 with err set. */
+int
+paths_open_config(const char *path, char *err, size_t errlen)
+{
+	return paths_walk(path, PATHS_CONFIG, err, errlen);
 }
 
 /* The state directory at path, made if missing; -1 with err set. */

@@ -22,7 +22,7 @@
 
 #define PEER_READ_MIN	4096		/* an idle peer's read buffer */
 #define PEER_READ_MAX	(256u << 10)	/* a busy one reads this much at once */
-#define PEER_BUDGET_MAX	(128u << 20)	/* clients' large frames, in all */
+#define PEER_BUDGET_MAX	(64u << 20)	/* clients' large frames, in all */
 
 struct peer {
 	LIST_ENTRY(peer)	 dirty_entry;
@@ -53,6 +53,7 @@ struct peer {
 	int			 budgeted;
 	size_t			 big;	  /* bytes of it this peer holds */
 	int			 waiting; /* for the budget */
+	int			 deferred; /* the frame dispatched stays */
 	LIST_ENTRY(peer)	 wait_entry;
 };
 
@@ -129,6 +130,17 @@ peer_budget_take(struct peer *p, size_t need)
 	peer_budget_used += more;
 	p->big = need;
 	return 0;
+}
+
+/*
+ * From dispatch: the frame is not taken now; it stays at the head of the
+ * read buffer and is dispatched again once the peer reads again (the
+ * caller holds it: peer_hold).
+ */
+void
+peer_defer(struct peer *p)
+{
+	p->deferred = 1;
 }
 
 /* Clients' large frames come out of the shared read budget. */
@@ -320,6 +332,11 @@ peer_parse(struct peer *p)
 	while (peer_reading(p) && (rc = frame_parse(buf_head(&p->in),
 	    buf_used(&p->in), &p->lim, &f)) == FRAME_OK) {
 		p->dispatch(p, &f, p->arg);
+		/* Not taken now: it is dispatched again once reading resumes. */
+		if (p->deferred) {
+			p->deferred = 0;
+			return;
+		}
 		if (!p->freed)
 			buf_consume(&p->in, FRAME_HDR_LEN + f.len);
 		f.len = 0;

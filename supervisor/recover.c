@@ -199,9 +199,17 @@ recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
 	while (frame_parse(buf_head(&m->journal), buf_used(&m->journal),
 	    &recover_lim, &f) == FRAME_OK && f.id <= seq)
 		buf_consume(&m->journal, FRAME_HDR_LEN + f.len);
-	/* A large journal emptied: its memory goes back. */
-	if (buf_used(&m->journal) == 0 && m->journal.cap > (4u << 20))
-		buf_free(&m->journal);
+	/* A large journal trimmed: its memory goes back. */
+	if (m->journal.cap > (4u << 20) &&
+	    buf_used(&m->journal) < m->journal.cap / 4) {
+		struct buf	 small = { 0 };
+
+		if (buf_add(&small, buf_head(&m->journal),
+		    buf_used(&m->journal)) == 0) {
+			buf_free(&m->journal);
+			m->journal = small;
+		}
+	}
 	backlog_trimmed(m);
 	if (m->store == NULL)
 		return;

@@ -253,6 +253,13 @@ server_client_input(struct client *c, const struct frame *f)
 		    "shutting down");
 		return 0;
 	}
+	/* Too far behind: not now; this very request waits, unread. */
+	if ((m->state == MS_RUNNING || m->state == MS_STARTING ||
+	    m->state == MS_RESTARTING) && backlog_full(m)) {
+		backlog_throttle(m, c);
+		peer_defer(c->peer);
+		return 0;
+	}
 	if (machine_input(m, call ? c : NULL, f->id, in, len, err,
 	    sizeof err) == -1) {
 		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
@@ -260,7 +267,6 @@ server_client_input(struct client *c, const struct frame *f)
 	}
 	if (m->ntracers > 0)
 		inspect_input(m, c, call, m->next_seq - 1, in, len);
-	backlog_throttle(m, c);
 	if (!call && machine_ack_durable(m, c, f->id) == -1)
 		server_client_reply(c, FRAME_R_ACCEPTED, f->id, NULL, 0);
 	return 0;

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,10 +96,9 @@ server_listen(const char *path, int *lockfd, char *err, size_t len)
 	if (server_mkdir(path, err, len) == -1)
 		return -1;
 	snprintf(lock, sizeof lock, "%s.lock", path);
-	if ((lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		snprintf(err, len, "%s: %s", lock, strerror(errno));
+	if ((lfd = paths_open_private(lock, O_RDWR | O_CREAT, err, len)) ==
+	    -1)
 		return -1;
-	}
 	if (flock(lfd, LOCK_EX | LOCK_NB) == -1) {
 		close(lfd);
 		if (errno == EWOULDBLOCK)
@@ -390,6 +390,12 @@ server_loop(int fd, int lockfd, const char *path, char **names, char **paths,
 
 	if ((loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
 		fatalx("cannot initialise the event loop");
+	/*
+	 * Blocks of 1 MiB and more (inputs, images) are mapped on their own
+	 * and given back when freed: glibc would otherwise raise the
+	 * threshold and carve them from a heap that floods fragment.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	/* Two descriptors a machine (its worker, its journal), and clients. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;

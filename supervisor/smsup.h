@@ -124,6 +124,7 @@ void		 peer_flush_now(struct peer *);
 void		 peer_hold(struct peer *, int);
 void		 peer_set_out_high(struct peer *, size_t);
 void		 peer_set_budget(struct peer *);
+void		 peer_defer(struct peer *);
 int		 peer_malformed(const struct peer *);
 int		 peer_fd(struct peer *);
 
@@ -169,6 +170,7 @@ struct child {
 	char		 broke[64];	/* how its channel broke, or "" */
 	char		 killed[128];	/* why we killed it, or "" */
 	const struct progress_page *progress;	/* shared with it, or NULL */
+	struct child_out	*out;	/* its stdout and stderr, logged */
 	char		 type[SMSUP_NAME_MAX + 1];	/* the binary's name */
 	char		 version[SMSUP_VERSION_MAX + 1];
 	char		 format[SMSUP_FORMAT_MAX + 1];
@@ -197,7 +199,7 @@ uint64_t	 child_rss(const struct child *);
 
 /* child-exec.c: starting a worker process. */
 int		 child_exec(pid_t *, int, const char *, char **, char **, int,
-		    int, const struct machine_opts *, char *, size_t);
+		    int, int, const struct machine_opts *, char *, size_t);
 
 /* machine.c: machines, their lifecycle and their inputs. */
 enum machine_state {
@@ -354,6 +356,7 @@ void		 deadline_progress(struct machine *);
 void		 deadline_stop(struct machine *);
 
 /* backlog.c: backpressure, and the bounds of what we hold. */
+int		 backlog_full(struct machine *);
 void		 backlog_throttle(struct machine *, struct client *);
 void		 backlog_release(struct machine *, int);
 int		 backlog_admit(struct machine *, char *, size_t);
@@ -570,6 +573,8 @@ int		 paths_absolute(const char *, char *, size_t);
 int		 paths_check_binary(const char *, char *, size_t);
 int		 paths_open_binary(const char *, char *, size_t);
 int		 paths_open_state_dir(const char *, char *, size_t);
+int		 paths_open_private(const char *, int, char *, size_t);
+int		 paths_open_config(const char *, char *, size_t);
 
 /* units.c: time and its display. */
 uint64_t	 units_now(void);

@@ -635,12 +635,18 @@ store_apply(struct store_jnl *j, struct buf *frames, uint64_t *last,
     struct store_struck *st)
 {
 	const uint8_t	*fr;
-	uint64_t	 seq, *v;
+	uint64_t	 seq, *v, prev = 0, disorder = 0;
 	size_t		 off, n, flen;
 	uint8_t		 type;
 
 	for (off = j->h.len; (n = journal_record_next(j->b.data + off,
 	    j->b.len - off, &type, &seq, &fr, &flen)) > 0; off += n) {
+		/* Inputs are recorded in order: a record that is not is odd. */
+		if (type == FRAME_S_INPUT) {
+			if (seq <= prev)
+				disorder++;
+			prev = seq;
+		}
 		if (type == JOURNAL_STRIKE) {
 			if ((v = realloc(st->v, (st->n + 1) * sizeof *v)) !=
 			    NULL) {
@@ -655,6 +661,10 @@ store_apply(struct store_jnl *j, struct buf *frames, uint64_t *last,
 		*last = seq;
 	}
 	j->end = off;
+	if (disorder > 0)
+		log_warnx("%s/journal.%llu: %llu records out of order or "
+		    "repeated: skipped", store_root, (unsigned long long)j->epoch,
+		    (unsigned long long)disorder);
 }
 
 /* The frames, without the struck ones. */

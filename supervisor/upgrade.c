@@ -537,12 +537,17 @@ upgrade_new_gone(struct child *c, const char *why)
 	    (long)c->pid, why, what[up->phase <= UP_MIGRATED ? up->phase : 0]);
 }
 
-/* The kept old worker has nothing to say during probation. */
+/*
+ * The kept old worker has nothing to say during probation, but for a
+ * snapshot (or a traced state) it had due: those are dropped.
+ */
 static void
 upgrade_kept_frame(struct child *c, const struct frame *f)
 {
 	struct upgrade	*up = c->arg;
 
+	if (f->type == FRAME_W_SNAPSHOT || f->type == FRAME_W_STATE)
+		return;
 	log_warnx("%s: suspended old worker sent a %s frame: retiring it",
 	    up->m->name, frame_type_name(f->type));
 	up->old = NULL;

@@ -42,6 +42,22 @@ wait "$SUP"
 echo "4 clients x 12 inputs of 8 MiB: supervisor peak RSS $((peak / 1024)) MiB"
 [ -n "$SANITIZED" ] || [ "$peak" -lt 262144 ] || fail "peak RSS ${peak} KiB with 8 MiB inputs"
 
+# 32 clients, each with an 8 MiB call in flight: the same bound.
+start --durability none ledger
+for c in $(seq 1 32); do
+	big $c 1 3 8388000 | "$S" call -l ledger >"$T/m$c.out" 2>"$T/m$c.err" &
+	eval "q$c=\$!"
+done
+for c in $(seq 1 32); do
+	eval "wait \$q$c" || fail "client $c: $(head -3 "$T/m$c.err")"
+done
+peak3=$(hwm)
+expect_match "$("$S" call ledger check)" "^violations=0 total=96 " "32 x 3 inputs of 8 MiB"
+"$S" shutdown
+wait "$SUP"
+echo "32 clients x 3 inputs of 8 MiB: supervisor peak RSS $((peak3 / 1024)) MiB"
+[ -n "$SANITIZED" ] || [ "$peak3" -lt 327680 ] || fail "peak RSS ${peak3} KiB with 32 clients"
+
 # Never a snapshot of its own: the journal would grow without end.
 start --snapshot-interval 0 --snapshot-inputs 0 quiet
 big 1 1 400 1048000 | "$S" send -l quiet >"$T/q.out" 2>"$T/q.err" || fail "quiet: $(head -3 "$T/q.err")"

@@ -9,7 +9,10 @@
 #  - the default state directory under $TMPDIR, made by that user, with
 #    `lock` a link to a file of root's: refused, the file untouched; a
 #    state directory of another user's, one others may write, a lock or a
-#    machine directory that is a link: refused.
+#    machine directory that is a link: refused;
+#  - the socket in a sticky directory where that user planted links for
+#    its lock, its log and the pid file: none is written through;
+#  - a configuration file that user could change: refused.
 . "$(dirname "$0")/lib.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -108,4 +111,36 @@ ln -s "$T/elsewhere" "$T/st5/counter"
 start --state-dir "$T/st5" "counter=$T/counter"
 expect_match "$(cat "$T/log")" "counter: cannot start: $T/st5/counter: not a directory of ours" "a machine directory that is a link"
 [ -z "$(ls "$T/elsewhere")" ] || fail "wrote through the link"
-echo "refused: a link into a world-writable directory, another user's directory, a planted link, $refused swapped links, 5 unsafe state directories"
+"$S" shutdown >/dev/null
+gone "$SUP"
+SUP=
+
+# The socket in a sticky directory, links planted next to it.
+mkdir -m 1777 "$T/pub"
+echo precious >"$T/victim2"
+as_other ln -s "$T/victim" "$T/pub/ctl.sock.log"
+as_other ln -s "$T/victim2" "$T/pub/smsup.pid.tmp"
+as_other ln -s "$T/created-by-root" "$T/pub/ctl.sock.lock"
+"$S" -S "$T/pub/ctl.sock" run -d --state-dir "$T/st6" --pid-file "$T/pub/smsup.pid" "counter=$T/counter" >/dev/null 2>"$T/err6" || true
+"$S" -S "$T/pub/ctl.sock" shutdown >/dev/null 2>&1 || true
+expect "$(cat "$T/victim")" precious "the log link's target"
+expect "$(cat "$T/victim2")" precious "the pid file link's target"
+[ ! -e "$T/created-by-root" ] || fail "a file made through the lock's link"
+expect_match "$(cat "$T/err6")" "ctl.sock.lock: a symbolic link: refused" "the lock's link refused"
+as_other rm -f "$T/pub/ctl.sock.lock"
+"$S" -S "$T/pub/ctl.sock" run -d --state-dir "$T/st6" --pid-file "$T/pub/smsup.pid" "counter=$T/counter" >/dev/null 2>"$T/err6" || true
+expect_match "$(cat "$T/err6")" "ctl.sock.log: a symbolic link: refused" "the log's link refused"
+expect "$(cat "$T/victim")" precious "the log link's target, again"
+
+# A configuration file another user could change.
+printf 'machine counter {\n\tpath %s\n}\n' "$T/counter" >"$T/c.conf"
+chmod 0666 "$T/c.conf"
+status_of 1 "$S" check-config -c "$T/c.conf"
+expect_match "$(cat "$T/err")" "refusing a file writable by group or others" "a world-writable configuration"
+chmod 0644 "$T/c.conf"
+chown "$U" "$T/c.conf"
+status_of 1 "$S" check-config -c "$T/c.conf"
+expect_match "$(cat "$T/err")" "refusing a file owned by uid $(id -u "$U")" "another user's configuration"
+chown 0 "$T/c.conf"
+"$S" check-config -c "$T/c.conf" >/dev/null || fail "a safe configuration refused"
+echo "refused: a link into a world-writable directory, another user's directory, a planted link, $refused swapped links, 5 unsafe state directories, 3 links next to the socket, 2 unsafe configuration files"

@@ -9,6 +9,15 @@ use examples/counter-v1 counter
 use examples/counter-v2 counter2
 FOO_SECRET=hunter2 SMSUP_WORKER_ENV="EXTRA_OK" EXTRA_OK=yes start counter
 
+# What a worker writes goes to the log, line by line, after its name.
+printf '#!/bin/sh\necho "said on stderr \033[31m" >&2\necho "and on stdout"\nexit 3\n' >"$T/noisy"
+chmod 0755 "$T/noisy"
+"$S" run --restart temporary "noisy=$T/noisy" >/dev/null 2>&1 || true
+for _ in $(seq 50); do grep -q 'noisy\[[0-9]*\]: and on stdout' "$T/log" && break; sleep 0.1; done
+expect_match "$(cat "$T/log")" 'noisy\[[0-9]+\]: said on stderr \?\[31m' "a worker's stderr, escaped"
+expect_match "$(cat "$T/log")" 'noisy\[[0-9]+\]: and on stdout' "a worker's stdout"
+"$S" stop noisy >/dev/null 2>&1 || true
+
 # The worker: descriptors 0, 1, 2 and its channel 3, nothing else.
 pid=$(col counter 3)
 expect "$(ls /proc/"$pid"/fd | sort -n | tr '\n' ' ')" "0 1 2 3 " "worker descriptors"
@@ -67,6 +76,14 @@ expect_match "$(cat "/proc/$pid/limits")" 'Max open files +64 +64 ' "file limit"
 	expect_match "$(cat "/proc/$pid/limits")" 'Max address space +536870912 +536870912 ' "memory limit"
 expect_match "$(cat "/proc/$pid/limits")" 'Max cpu time +3600 +3600 ' "cpu limit"
 expect "$(ls /proc/"$pid"/fd | sort -n | tr '\n' ' ')" "0 1 2 3 " "descriptors of a forked worker"
+# Neither our terminal nor our log: a pipe, a session of its own, its HOME.
+expect_match "$(readlink "/proc/$pid/fd/1") $(readlink "/proc/$pid/fd/2")" '^pipe:\[[0-9]+\] pipe:\[[0-9]+\]$' "stdout and stderr of another user's worker"
+[ "$(awk '{ print $6 }' "/proc/$pid/stat")" != "$(awk '{ print $6 }' "/proc/$SUP/stat")" ] ||
+	fail "another user's worker in the supervisor's session"
+expect "$(awk '{ print $7 }' "/proc/$pid/stat")" 0 "no controlling terminal"
+env=$(tr '\0' '\n' <"/proc/$pid/environ")
+expect_match "$env" "^HOME=/nonexistent\$" "HOME of the user"
+expect_match "$env" "^USER=$U\$" "USER of the user"
 expect "$("$S" call lim incr)" ok "the machine as another user"
 # An upgrade and a restart keep them.
 "$S" upgrade "lim=$T/counter2" >/dev/null

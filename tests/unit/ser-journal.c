@@ -156,6 +156,23 @@ Test(journal, records_strikes_and_torn_tails)
 		}
 		cr_assert_eq(count, 2, "cut %zu", cut);
 	}
+	/* A seq no machine can reach (forged, damaged) ends it too. */
+	{
+		struct buf	 g = { 0 }, x = { 0 };
+
+		frame_put(&x, FRAME_S_INPUT, JOURNAL_SEQ_MAX + 1, "x", 1);
+		journal_record_add(&g, x.data, x.len);
+		cr_assert_eq(journal_record_next(g.data, g.len, &type, &seq,
+		    &fr, &flen), 0);
+		buf_reset(&g);
+		buf_reset(&x);
+		frame_put(&x, FRAME_S_INPUT, 0, "x", 1);
+		journal_record_add(&g, x.data, x.len);
+		cr_assert_eq(journal_record_next(g.data, g.len, &type, &seq,
+		    &fr, &flen), 0);
+		buf_free(&g);
+		buf_free(&x);
+	}
 	/* A flipped bit in a record ends the journal there. */
 	j.data[h.len + n + 6] ^= 0x10;
 	cr_assert_eq(journal_record_next(p + n, left - n, &type, &seq, &fr,
