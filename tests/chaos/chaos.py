@@ -543,14 +543,20 @@ class Harness:
             except Exception as e:	# a fault that could not strike
                 self.count("fault not injected")
                 print("chaos: fault: %r" % e, file=sys.stderr)
-        # Faults over: let every client finish its session.
+        # Faults over: let every client finish its session, in time.
         self.stop.set()
+        deadline = time.time() + 300
         for t in self.threads:
-            t.join(timeout=240)
+            t.join(timeout=max(0, deadline - time.time()))
+        if any(t.is_alive() for t in self.threads):
+            self.violation("sessions still unanswered 300s after the "
+                           "faults ended: a machine is wedged")
         for sup in self.sups.values():
             if sup.proc.poll() is not None or sup.status() is None:
                 sup.start()
-            sup.wait_running(30)
+            if not sup.wait_running(30):
+                self.violation("%s: not running after the faults" %
+                               sup.name)
         totals = self.check()
         nfaults = sum(v for k, v in self.faults.items()
                       if not k.startswith("poison") and

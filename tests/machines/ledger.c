@@ -242,6 +242,13 @@ ledger_migrate(void *state, const struct smsup_image *old)
 		return -1;
 	if (fault_migrate(l->fault) == -1)
 		return -1;
+	/*
+	 * A late crash strikes once: the migrated state does not carry it,
+	 * or every later migration (a supervisor started with an older
+	 * binary) would crash its third input again, for ever.
+	 */
+	if (l->fault == FAULT_CRASHLATER)
+		l->fault = FAULT_NONE;
 	l->generation++;
 	return 0;
 }
