@@ -112,9 +112,14 @@ opts_parse(int ch, const char *arg, struct machine_opts *o, uint32_t *set,
 	case 'X':
 		/* R/T: at most R restarts in T seconds. */
 		n = strtoul(arg, &end, 10);
-		if (*arg < '0' || *arg > '9' || *end != '/' || n > 1000 ||
+		if (*arg < '0' || *arg > '9' || *end != '/' ||
 		    units_parse_seconds(end + 1, 86400, &d) == -1)
 			goto bad;
+		if (n > SMSUP_MAX_RESTARTS) {
+			snprintf(err, len, "bad value '%s' for --max-restarts: "
+			    "at most %d restarts", arg, SMSUP_MAX_RESTARTS);
+			return -1;
+		}
 		o->max_restarts = (uint32_t)n;
 		o->restart_window = d;
 		*set |= OPT_MAX_RESTARTS;
@@ -256,7 +261,7 @@ opts_decode(struct msg_reader *r, struct machine_opts *o)
 	if (r->err || dur > 2 || rs > 2 || t > 3600000 || p > 3600000 ||
 	    step > 86400000 ||
 	    in.image_max > FRAME_IMAGE_MAX_DEFAULT - 4096 ||
-	    in.max_restarts > 1000 || win > 86400000)
+	    in.max_restarts > SMSUP_MAX_RESTARTS || win > 86400000)
 		return -1;
 	if (set & OPT_TIMEOUT && t > 0)
 		o->upgrade_timeout = t / 1000.;

@@ -777,9 +777,18 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 	m->rtimes[m->nrestarts % SMSUP_MAX_RESTARTS] = now;
 	m->nrestarts++;
 	m->restarts++;
+	/*
+	 * Backoff: 0, 10, 20, 40 ... ms, at most 1 s, and at most T/2R, so
+	 * that a worker that can never come up (a migration of the saved
+	 * state that always dies) does reach R restarts in T and fail,
+	 * its calls answered, rather than restart for ever.
+	 */
 	delay = recent == 0 ? 0 : 0.01 * (double)(1u << (recent - 1));
 	if (delay > 1)
 		delay = 1;
+	if (m->opts.max_restarts > 0 &&
+	    delay > m->opts.restart_window / (2. * m->opts.max_restarts))
+		delay = m->opts.restart_window / (2. * m->opts.max_restarts);
 	log_warnx("%s: %s; %s, %zu inputs for the next worker; restart %u in "
 	    "%.0fms, from snapshot #%llu and the inputs since", m->name,
 	    m->last_crash, dropped, again, m->restarts, delay * 1000, (unsigned long long)m->snap_seq);

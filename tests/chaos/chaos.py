@@ -109,9 +109,35 @@ class Sup:
             if st is not None and st.get("state") == "running":
                 return True
             if st is not None and st.get("state") == "failed":
-                self.run("restart", self.name)
+                self.revive()
             time.sleep(0.05)
         return False
+
+    def settled(self, timeout=10):
+        """Its state once it is running or failed (None: neither)."""
+        end = time.time() + timeout
+        while time.time() < end:
+            st = self.status()
+            if st is not None and st.get("state") in ("running", "failed"):
+                return st["state"]
+            time.sleep(0.05)
+        return None
+
+    def revive(self):
+        """A failed machine: restart it, and if its own binary cannot
+        take the saved state (a fault armed in it makes every migration
+        die), run it with each version in turn, as an operator would
+        the binary that wrote that state."""
+        self.run("restart", self.name)
+        if self.settled() == "running":
+            return
+        for v in (3, 2, 1):
+            self.run("stop", self.name)
+            self.run(*(["run", "--durability", self.durability] + RUN +
+                       ["%s=%s/ledger-v%d" % (self.name, self.h.t, v)]))
+            if self.settled() == "running":
+                self.h.count("machine failed, run with ledger-v%d" % v)
+                return
 
     def run(self, *args, timeout=30):
         try:
@@ -385,7 +411,7 @@ class Harness:
         st = sup.status()
         if st is not None and st.get("state") == "failed":
             self.count("machine failed, restarted")
-            sup.run("restart", m)
+            sup.revive()
         self.count(kind)
 
     def failing_upgrade(self, sup):

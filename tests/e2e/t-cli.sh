@@ -18,6 +18,8 @@ status_of 2 "$S" call 'bad/name' incr
 status_of 1 "$S" run nothere
 expect_match "$(cat "$T/err")" "no executable 'nothere' in SMSUP_PATH" "missing binary"
 status_of 2 "$S" run counter counter
+status_of 2 "$S" run --max-restarts 33/1 counter
+expect_match "$(cat "$T/err")" "bad value '33/1' for --max-restarts: at most 32 restarts" "intensity past 32"
 expect "$("$S" -V)" "smsup 0.1.0" version
 expect "$("$S" --version)" "smsup 0.1.0" "--version"
 expect_match "$("$S" --help)" '^usage: smsup \[-hV\] \[-H ssh://\[user@\]host\[:port\]\] \[-S socket\] command \[args\]' "--help"
