@@ -56,7 +56,7 @@ TEST_MACHINES = $(patsubst %,$(O)/tests/orderly-v%,1 2 3 4 5) \
 UNIT_SRC = $(wildcard tests/unit/*-*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
-TEST_TOOLS = $(O)/tests/rawframe $(O)/tests/notifyd
+TEST_TOOLS = $(O)/tests/rawframe $(O)/tests/notifyd $(O)/tests/dirsync.so
 
 all: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(O)/smsup-worker.pc $(EXAMPLES) \
 	$(TEST_MACHINES) $(TEST_TOOLS)
@@ -118,6 +118,11 @@ $(O)/tests/notifyd: tests/tools/notifyd.c
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -o $@ $<
+
+$(O)/tests/dirsync.so: tests/tools/dirsync.c
+	@mkdir -p $(@D)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -MF $(@D)/.$(@F).d -o $@ $< -ldl
 
 $(O)/tests/rawframe: tests/tools/rawframe.c $(SER_OBJ)
 	@mkdir -p $(@D)

@@ -5,10 +5,13 @@
  * accepted after it (and the strikes of those never to be applied). A new
  * snapshot on disk is epoch E+1: snapshot.(E+1) and journal.(E+1) are
  * written to temporary names, fsync'd and renamed in, the snapshot first,
- * then the directory fsync'd; the pair before stays as the fallback for a
- * snapshot found corrupt, older ones are removed. Files are opened
- * relative to the state directory that paths.c checked, never following
- * a link.
+ * then the directory fsync'd; the new journal is open before anything is
+ * renamed, and once the renames are done the new epoch is the live one
+ * whatever fails next (a failed sync degrades the store: no input goes to
+ * a journal a load would pass over). The pair before stays as the
+ * fallback for a snapshot found corrupt, older ones are removed. Files
+ * are opened relative to the state directory that paths.c checked,
+ * never following a link.
  *
  * Loading takes the newest snapshot that the newest journal continues:
  * snapshot.N, then journal.N, then any newer journal whose first input
@@ -52,6 +55,7 @@
 
 struct store {
 	char		*name;		/* the machine: its directory */
+	int		 dfd;		/* that directory, for its fsyncs */
 	int		 jfd;		/* the live journal, appended to; -1 */
 	uint64_t	 jsize;		/* its size */
 	uint64_t	 epoch;		/* of the live journal */
@@ -312,15 +316,7 @@ store_healthy(const struct store *s)
 static int
 store_fsync_dir(struct store *s)
 {
-	int	 fd, rc;
-
-	fd = openat(store_rootfd, s->name, O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
+	return fsync(s->dfd);
 }
 
 static int
@@ -340,9 +336,15 @@ store_write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Write name/file.tmp and fsync it; the caller renames it into place. */
+/*
+ * Write name/file.tmp and fsync it; the caller renames it into place.
+ * With keep, the descriptor is returned, open to append to (a journal
+ * about to go live: once it is renamed in, taking it must need no new
+ * descriptor); else 0.
+ */
 static int
-store_put_file(struct store *s, const char *file, const struct buf *b)
+store_put_file(struct store *s, const char *file, const struct buf *b,
+    int keep)
 {
 	char	 tmp[NAME_MAX + 8], rel[PATH_MAX];
 	int	 fd, saved;
@@ -353,14 +355,27 @@ store_put_file(struct store *s, const char *file, const struct buf *b)
 	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
 		return -1;
 	if (store_write_all(fd, buf_head(b), buf_used(b)) == -1 ||
-	    fdatasync(fd) == -1) {
+	    fdatasync(fd) == -1 ||
+	    (keep && fcntl(fd, F_SETFL, O_APPEND) == -1)) {
 		saved = errno;
 		close(fd);
 		unlinkat(store_rootfd, rel, 0);
 		errno = saved;
 		return -1;
 	}
+	if (keep)
+		return fd;
 	return close(fd);
+}
+
+/* Remove name/file (a temporary one left by a write that failed). */
+static void
+store_unlink(struct store *s, const char *file, int tmp)
+{
+	char	 name[NAME_MAX + 8], rel[PATH_MAX];
+
+	snprintf(name, sizeof name, "%s%s", file, tmp ? ".tmp" : "");
+	unlinkat(store_rootfd, store_rel(s, name, rel, sizeof rel), 0);
 }
 
 static int
@@ -435,25 +450,32 @@ store_open(const char *name, int durability, char *err, size_t len)
 		snprintf(err, len, "out of memory");
 		return NULL;
 	}
-	s->jfd = -1;
+	s->jfd = s->dfd = -1;
 	s->durability = durability;
 	ev_init(&s->sync, store_sync_cb);
 	s->sync.data = s;
 	ev_init(&s->retry, store_retry_timer_cb);
 	s->retry.data = s;
-	if ((mkdirat(store_rootfd, name, 0700) == -1 && errno != EEXIST) ||
-	    fstatat(store_rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+	if (mkdirat(store_rootfd, name, 0700) == -1 && errno != EEXIST) {
 		snprintf(err, len, "%s/%s: %s", store_root, name,
 		    strerror(errno));
 		goto fail;
 	}
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
-		snprintf(err, len, "%s/%s: not a directory of ours", store_root,
-		    name);
+	if ((s->dfd = openat(store_rootfd, name, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1 || fstat(s->dfd, &st) == -1 ||
+	    st.st_uid != geteuid()) {
+		if (s->dfd == -1 && errno != ELOOP && errno != ENOTDIR)
+			snprintf(err, len, "%s/%s: %s", store_root, name,
+			    strerror(errno));
+		else
+			snprintf(err, len, "%s/%s: not a directory of ours",
+			    store_root, name);
 		goto fail;
 	}
 	return s;
 fail:
+	if (s->dfd != -1)
+		close(s->dfd);
 	free(s->name);
 	free(s);
 	return NULL;
@@ -496,6 +518,7 @@ store_close(struct store *s)
 	ev_timer_stop(EV_DEFAULT, &s->sync);
 	ev_timer_stop(EV_DEFAULT, &s->retry);
 	buf_free(&s->out);
+	close(s->dfd);
 	free(s->name);
 	free(s);
 }
@@ -748,7 +771,7 @@ store_snapshot(struct store *s, uint64_t seq, const void *img, size_t len,
 	struct buf	 snap = { 0 }, jnl = { 0 };
 	uint64_t	 e = s->epoch + 1;
 	char		 sname[64], jname[64];
-	int		 rc = -1, saved = 0;
+	int		 rc = -1, saved = 0, jfd;
 
 	store_flush(s);
 	store_epoch_name(sname, sizeof sname, "snapshot", e);
@@ -761,31 +784,45 @@ store_snapshot(struct store *s, uint64_t seq, const void *img, size_t len,
 		store_notef(s, "snapshot: out of memory");
 		goto out;
 	}
-	if ((img != NULL && store_put_file(s, sname, &snap) == -1) ||
-	    store_put_file(s, jname, &jnl) == -1) {
+	/*
+	 * Both files are written, and the new journal open, before either
+	 * goes in: past the renames, the loader takes epoch e, so from
+	 * then on no input may go to the old journal, whatever fails.
+	 */
+	if ((img != NULL && store_put_file(s, sname, &snap, 0) == -1) ||
+	    (jfd = store_put_file(s, jname, &jnl, 1)) == -1) {
 		saved = errno;
+		if (img != NULL)
+			store_unlink(s, sname, 1);
 		store_notef(s, "snapshot not written: %s (the journal goes on)",
 		    strerror(saved));
 		goto out;
 	}
 	/* The snapshot first: it is not used until its journal is in. */
 	if ((img != NULL && store_install(s, sname) == -1) ||
-	    store_install(s, jname) == -1 || store_fsync_dir(s) == -1) {
+	    store_install(s, jname) == -1) {
 		saved = errno;
+		close(jfd);
+		store_unlink(s, jname, 1);
+		if (img != NULL) {
+			store_unlink(s, sname, 1);
+			store_unlink(s, sname, 0);
+		}
 		store_notef(s, "snapshot not installed: %s (the journal goes "
 		    "on)", strerror(saved));
 		goto out;
 	}
 	if (s->jfd != -1)
 		close(s->jfd);
-	s->jfd = -1;
+	s->jfd = jfd;
+	s->jsize = buf_used(&jnl);
+	s->epoch = e;
 	buf_reset(&s->out);
 	s->unsynced = 0;
-	if (store_open_journal(s, e) == -1) {
+	if (store_fsync_dir(s) == -1) {
+		/* Written from memory again until the directory takes it. */
 		saved = errno;
-		s->epoch = e;
-		errno = saved;
-		store_degrade(s, "journal");
+		store_degrade(s, "state directory sync");
 		goto out;
 	}
 	rc = 0;

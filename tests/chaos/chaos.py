@@ -208,6 +208,9 @@ class Harness:
         self.threads = []
         # (machine, client id) -> {seq: "acked" | "refused" | "unknown"}
         self.fate = {}
+        # (machine, client id) -> [(first, last, began, ended, rc, err)]
+        self.sessions = {}
+        self.suspects = []	# (machine, client id, seq) to explain
 
     # -- setup -------------------------------------------------------
 
@@ -244,6 +247,7 @@ class Harness:
             time.sleep(rng.uniform(0, 0.05))
 
     def session(self, sup, cid, kind, first, n, rng):
+        began = time.time()
         p = subprocess.Popen([self.smsup, kind, "-l", sup.name],
                              env=sup.env, stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -276,6 +280,10 @@ class Harness:
         to.join()
         te.join()
         self.judge(sup.name, cid, kind, first, sent, p.returncode, out, err)
+        with self.lock:
+            self.sessions.setdefault((sup.name, cid), []).append(
+                (first, first + n - 1, began, time.time(), p.returncode,
+                 [e for e in err if not e.startswith("smsup: line ")][:3]))
         for s in range(first + sent, first + n):
             self.note(sup.name, cid, s, "unsent")
 
@@ -322,6 +330,12 @@ class Harness:
 
     # -- faults --------------------------------------------------------
 
+    def trace(self, text):
+        """A line of the run's timeline (kept with CHAOS_KEEP=1), to be
+        read beside the supervisors' logs."""
+        with self.lock, open(os.path.join(self.t, "timeline"), "a") as f:
+            f.write("%s %s\n" % (self.stamp(time.time()), text))
+
     def count(self, kind):
         with self.lock:
             self.faults[kind] = self.faults.get(kind, 0) + 1
@@ -341,6 +355,7 @@ class Harness:
         if sup.mounted:
             kinds.append("full disk")
         kind = rng.choice(kinds)
+        self.trace("%s: %s" % (m, kind))
         if kind == "kill worker":
             pid = sup.worker()
             if pid:
@@ -421,6 +436,7 @@ class Harness:
         bin = "%s/ledger-v%d" % (self.t, v)
         how = rng.choice(["fail", "crash", "hang", "exit", "crashlater",
                           "savecrash", "notworker", "timeout"])
+        self.trace("%s: failing upgrade: %s to ledger-v%d" % (m, how, v))
         args = ["upgrade", "-f", "-t", "1"]
         if how == "notworker":
             bin = self.t + "/notworker"
@@ -533,6 +549,7 @@ class Harness:
                         if s in dropped:
                             totals["dropped"] += 1
                         else:
+                            self.suspects.append((m, cid, s))
                             self.violation("%s client %d: input %d "
                                            "acknowledged, not applied" %
                                            (m, cid, s))
@@ -597,7 +614,42 @@ class Harness:
                totals["dropped"], len(self.notes)))
         for n in self.notes[:20]:
             print("chaos: violation: " + n)
+        self.explain()
         return 1 if self.notes else 0
+
+    def explain(self):
+        """For the first input lost: its session, and the faults and the
+        supervisor's log over that time, so that a failed run in CI
+        (where nothing is kept) says what happened."""
+        if not self.suspects:
+            return
+        m, cid, seq = self.suspects[0]
+        for first, last, began, ended, rc, err in self.sessions.get(
+                (m, cid), []):
+            if first <= seq <= last:
+                break
+        else:
+            return
+        print("chaos: input %d was in the session of %d..%d, %s to %s, "
+              "exit %s: %s" % (seq, first, last, self.stamp(began),
+                               self.stamp(ended), rc, err))
+        lo, hi = self.stamp(began - 2), self.stamp(ended + 2)
+        for path in (os.path.join(self.t, "timeline"), self.sups[m].log):
+            try:
+                lines = [x.rstrip("\n") for x in open(path, errors="replace")
+                         if lo <= x[:23] <= hi]
+            except OSError:
+                continue
+            print("chaos: %s over that time (%d lines):" %
+                  (os.path.basename(path), len(lines)))
+            for x in lines[:60]:
+                print("chaos:   " + x)
+
+    @staticmethod
+    def stamp(t):
+        return "%s.%03d" % (time.strftime("%Y-%m-%d %H:%M:%S",
+                                          time.localtime(t)),
+                            int(t * 1000) % 1000)
 
     def cleanup(self):
         self.stop.set()
