@@ -311,6 +311,7 @@ machine_restart(struct machine *m, char *err, size_t len)
 		return -1;
 	}
 	m->nrestarts = 0;	/* a new budget of restarts */
+	m->start_fails = 0;
 	return machine_spawn(m, err, len);
 }
 
@@ -562,6 +563,7 @@ machine_ready(struct machine *m)
 
 	ev_timer_stop(EV_DEFAULT, &m->timer);
 	m->ready = 1;
+	m->start_fails = 0;
 	m->state = MS_RUNNING;
 	m->since = units_now();
 	log_info("%s: running %s version %s (pid %ld)", m->name,

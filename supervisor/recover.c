@@ -726,6 +726,9 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 	char		 tell[768], dropped[96] = "no input lost";
 
 	suspect = recover_suspect(m, c, &careful);
+	/* Died before it was ready: the same binary on the same state. */
+	if (!m->ready)
+		m->start_fails++;
 	clean = c != NULL && c->exited && WIFEXITED(c->status) &&
 	    WEXITSTATUS(c->status) == 0 && c->broke[0] == '\0' &&
 	    c->killed[0] == '\0';
@@ -765,6 +768,16 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 		machine_fail(m, "%s (restart policy %s: not restarted)",
 		    m->last_crash, m->opts.restart == RESTART_TEMPORARY ?
 		    "temporary" : "transient");
+		return;
+	}
+	/*
+	 * A worker that dies before it is ready as many times in a row as
+	 * the intensity allows restarts will not come up, however slowly
+	 * it fails (its migration of the saved state dies, say).
+	 */
+	if (m->start_fails > m->opts.max_restarts) {
+		machine_fail(m, "could not start %u times in a row; last: %s",
+		    m->start_fails, m->last_crash);
 		return;
 	}
 	now = units_now();

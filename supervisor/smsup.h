@@ -276,6 +276,7 @@ struct machine {
 	unsigned		 restarts;
 	uint64_t		 rtimes[SMSUP_MAX_RESTARTS];
 	unsigned		 nrestarts;	/* in this budget */
+	unsigned		 start_fails;	/* in a row, never READY */
 	char			 last_crash[512];
 
 	struct machine_opts	 opts;

@@ -1,10 +1,11 @@
 # t-fault-start-migration.sh: a supervisor started with a binary whose
 # migration of the saved state always dies (here it exits) restarts it
-# within its intensity, even a wide one (32 in 1 s, where the backoff
-# alone would keep it under), then fails the machine: the call waiting
-# for it gets an error instead of waiting for ever, the sends it accepted
-# stay in the journal, and the binary that wrote the state, run again,
-# applies every one of them once, in order.
+# as its intensity allows (32 in 1 s: a backoff alone would keep it under
+# that for ever), then, at the 33rd death in a row before it is ready,
+# fails the machine: the call waiting for it gets an error instead of
+# waiting for ever, the sends it accepted stay in the journal, and the
+# binary that wrote the state, run again, applies every one of them once,
+# in order.
 . "$(dirname "$0")/lib.sh"
 
 use tests/ledger-v1 ledger
@@ -22,7 +23,7 @@ seq 51 60 | sed 's/^/1 /' | "$S" send -l ledger >"$T/send.out" 2>&1 ||
 timeout 30 "$S" call ledger dump 1 >"$T/call.out" 2>"$T/call.err" &
 call=$!
 wait_state ledger failed
-expect_match "$("$S" status ledger)" 'ledger: failed: restarted 32 times in 1s; last: worker \(pid [0-9]+\) exited with status 0' "intensity"
+expect_match "$("$S" status ledger)" 'ledger: failed: could not start 33 times in a row; last: worker \(pid [0-9]+\) exited with status 0' "a worker that cannot start"
 set +e
 wait "$call"
 rc=$?
