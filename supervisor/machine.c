@@ -312,6 +312,7 @@ machine_restart(struct machine *m, char *err, size_t len)
 	}
 	m->nrestarts = 0;	/* a new budget of restarts */
 	m->start_fails = 0;
+	m->replay_drops = 0;
 	return machine_spawn(m, err, len);
 }
 
@@ -522,6 +523,9 @@ machine_answer(struct machine *m, const struct frame *f)
 		}
 		m->discard--;
 		m->discard_last = f->id;
+		if (f->id > m->proven_seq)
+			m->proven_seq = f->id;
+		recover_caught_up(m);
 		deadline_progress(m);
 		if (m->careful_until != 0)
 			recover_drip(m);
@@ -536,6 +540,9 @@ machine_answer(struct machine *m, const struct frame *f)
 	m->forwarded--;
 	m->inputs++;
 	m->applied_seq = p->seq;
+	if (p->seq > m->proven_seq)
+		m->proven_seq = p->seq;
+	recover_caught_up(m);
 	if (f->type == FRAME_W_ERROR)
 		m->errors++;
 	if (m->ntracers > 0)
@@ -563,12 +570,12 @@ machine_ready(struct machine *m)
 
 	ev_timer_stop(EV_DEFAULT, &m->timer);
 	m->ready = 1;
-	m->start_fails = 0;
 	m->state = MS_RUNNING;
 	m->since = units_now();
 	log_info("%s: running %s version %s (pid %ld)", m->name,
 	    m->worker->type, m->version, (long)m->worker->pid);
 	recover_replay(m);
+	recover_caught_up(m);
 	machine_flush(m);
 	snprintf(msg, sizeof msg, "%s: running version %s (pid %ld)", m->name,
 	    m->version, (long)m->worker->pid);

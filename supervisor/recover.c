@@ -543,6 +543,7 @@ done:
 	log_info("%s: careful replay over: every input up to #%llu answered",
 	    m->name, (unsigned long long)m->careful_until);
 	m->careful_until = 0;
+	recover_caught_up(m);
 	machine_flush(m);
 }
 
@@ -708,6 +709,23 @@ recover_recent(struct machine *m, uint64_t now)
 	return n;
 }
 
+/* Whether the worker has not caught up: not ready, or still replaying. */
+static int
+recover_behind(const struct machine *m)
+{
+	return !m->ready || m->discard > 0 || m->careful_until != 0;
+}
+
+/* Once the worker has caught up, its start is a success. */
+void
+recover_caught_up(struct machine *m)
+{
+	if (recover_behind(m))
+		return;
+	m->start_fails = 0;
+	m->replay_drops = 0;
+}
+
 /*
  * The worker c (NULL: one that was never heard of) is gone without being
  * asked, or broke the protocol and is to be killed (kill). Drop the input
@@ -721,14 +739,17 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 	unsigned	 recent;
 	size_t		 again;
 	double		 delay;
-	int		 clean;
+	int		 clean, behind, replayed;
 	pid_t		 pid = c != NULL ? c->pid : 0;
 	char		 tell[768], dropped[96] = "no input lost";
 
 	suspect = recover_suspect(m, c, &careful);
-	/* Died before it was ready: the same binary on the same state. */
-	if (!m->ready)
+	/* Died before it caught up: the same binary on the same state. */
+	behind = recover_behind(m);
+	if (behind)
 		m->start_fails++;
+	/* Dying in an input a worker applied before is not the input's doing. */
+	replayed = suspect != 0 && recover_forwarded_at(m, suspect) < 0;
 	clean = c != NULL && c->exited && WIFEXITED(c->status) &&
 	    WEXITSTATUS(c->status) == 0 && c->broke[0] == '\0' &&
 	    c->killed[0] == '\0';
@@ -745,10 +766,26 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 	else
 		snprintf(m->last_crash, sizeof m->last_crash, "worker %s", why);
 
-	if (suspect != 0) {
+	if (replayed && suspect <= m->proven_seq) {
+		snprintf(dropped, sizeof dropped, "no input lost (it died "
+		    "replaying #%llu, which a worker applied before)",
+		    (unsigned long long)suspect);
+	} else if (replayed && m->replay_drops > 0) {
+		/*
+		 * A second input that kills it in one replay: a worker that
+		 * dies on whatever it is given is broken, not its inputs.
+		 */
+		machine_fail(m, "%s replaying input #%llu, after one dropped "
+		    "in the same replay: no more are dropped (the worker, "
+		    "not its inputs, looks broken; smsup restart drops one "
+		    "more)", m->last_crash, (unsigned long long)suspect);
+		return;
+	} else if (suspect != 0) {
 		snprintf(tell, sizeof tell, "machine %s crashed applying this "
 		    "input (%s); it was not applied", m->name, why);
 		recover_drop(m, suspect, m->last_crash, tell);
+		if (replayed)
+			m->replay_drops++;
 		snprintf(dropped, sizeof dropped, "input #%llu dropped",
 		    (unsigned long long)suspect);
 	} else if (careful > m->careful_until) {
@@ -771,13 +808,14 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 		return;
 	}
 	/*
-	 * A worker that dies before it is ready as many times in a row as
-	 * the intensity allows restarts will not come up, however slowly
-	 * it fails (its migration of the saved state dies, say).
+	 * A worker that dies before it has caught up (before it is ready,
+	 * or replaying the inputs it is given again) more times in a row
+	 * than the intensity allows restarts will not come up, however
+	 * slowly it fails (its migration of the saved state dies, say).
 	 */
 	if (m->start_fails > m->opts.max_restarts) {
-		machine_fail(m, "could not start %u times in a row; last: %s",
-		    m->start_fails, m->last_crash);
+		machine_fail(m, "died before it caught up %u times in a row; "
+		    "last: %s", m->start_fails, m->last_crash);
 		return;
 	}
 	now = units_now();

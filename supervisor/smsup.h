@@ -276,7 +276,9 @@ struct machine {
 	unsigned		 restarts;
 	uint64_t		 rtimes[SMSUP_MAX_RESTARTS];
 	unsigned		 nrestarts;	/* in this budget */
-	unsigned		 start_fails;	/* in a row, never READY */
+	unsigned		 start_fails;	/* in a row, never caught up */
+	unsigned		 replay_drops;	/* inputs dropped replaying */
+	uint64_t		 proven_seq;	/* last input a worker answered */
 	char			 last_crash[512];
 
 	struct machine_opts	 opts;
@@ -378,6 +380,7 @@ void		 recover_persist_base(struct machine *);
 void		 recover_crashed(struct machine *, struct child *, const char *,
 		    int);
 uint64_t	 recover_suspect(struct machine *, struct child *, uint64_t *);
+void		 recover_caught_up(struct machine *);
 void		 recover_drip(struct machine *);
 void		 recover_drop(struct machine *, uint64_t, const char *,
 		    const char *);

@@ -23,7 +23,7 @@ seq 51 60 | sed 's/^/1 /' | "$S" send -l ledger >"$T/send.out" 2>&1 ||
 timeout 30 "$S" call ledger dump 1 >"$T/call.out" 2>"$T/call.err" &
 call=$!
 wait_state ledger failed
-expect_match "$("$S" status ledger)" 'ledger: failed: could not start 33 times in a row; last: worker \(pid [0-9]+\) exited with status 0' "a worker that cannot start"
+expect_match "$("$S" status ledger)" 'ledger: failed: died before it caught up 33 times in a row; last: worker \(pid [0-9]+\) exited with status 0' "a worker that cannot start"
 set +e
 wait "$call"
 rc=$?
