@@ -32,7 +32,7 @@ Q	= $(if $(filter 1,$(V)),,@)
 SER_SRC	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c \
 	  serialize/json.c serialize/tpljson.c \
 	  serialize/crc32c.c serialize/journal.c
-WRK_SRC	= worker/main.c worker/serve.c worker/state.c
+WRK_SRC	= worker/main.c worker/serve.c worker/state.c worker/chan.c
 SUP_SRC	= $(wildcard supervisor/*.c)
 
 SER_OBJ	= $(SER_SRC:%.c=$(O)/%.o)
@@ -59,7 +59,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 TEST_TOOLS = $(O)/tests/rawframe $(O)/tests/notifyd $(O)/tests/dirsync.so
 
 all: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(O)/smsup-worker.pc $(EXAMPLES) \
-	$(TEST_MACHINES) $(TEST_TOOLS)
+	$(TEST_MACHINES) $(TEST_TOOLS) $(O)/bench/blob-v1 $(O)/bench/blob-v2
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)

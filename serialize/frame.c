@@ -24,6 +24,7 @@ frame_parse(const uint8_t *p, size_t avail, const struct frame_limits *lim,
 	f->flags = (uint16_t)(p[6] | p[7] << 8);
 	f->id = msg_le64(p + 8);
 	f->payload = p + FRAME_HDR_LEN;
+	f->fd = -1;
 	if (f->version != SMSUP_PROTOCOL_VERSION)
 		return FRAME_EVERSION;
 	if (f->type == FRAME_W_IMAGE || f->type == FRAME_S_LOAD ||
@@ -125,7 +126,8 @@ frame_type_name(uint8_t t)
 		{ FRAME_W_FAIL, "FAIL" }, { FRAME_W_OUTPUT, "OUTPUT" },
 		{ FRAME_W_ERROR, "ERROR" }, { FRAME_W_IMAGE, "IMAGE" },
 		{ FRAME_W_CRASH, "CRASH" }, { FRAME_W_SNAPSHOT, "SNAPSHOT" },
-		{ FRAME_W_STATE, "STATE" },
+		{ FRAME_W_STATE, "STATE" }, { FRAME_W_IMAGE_FD, "IMAGE_FD" },
+		{ FRAME_S_LOAD_FD, "LOAD_FD" },
 		{ FRAME_S_CONFIG, "CONFIG" },
 		{ FRAME_S_INIT, "INIT" }, { FRAME_S_LOAD, "LOAD" },
 		{ FRAME_S_INPUT, "INPUT" }, { FRAME_S_SERIALIZE, "SERIALIZE" },
@@ -147,4 +149,11 @@ frame_type_name(uint8_t t)
 		if (names[i].type == t)
 			return names[i].name;
 	return "unknown";
+}
+
+/* Whether frames of this type carry a descriptor (SCM_RIGHTS). */
+int
+frame_has_fd(uint8_t t)
+{
+	return t == FRAME_W_IMAGE_FD || t == FRAME_S_LOAD_FD;
 }

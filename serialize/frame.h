@@ -33,6 +33,8 @@ enum frame_type {
 	FRAME_W_CRASH,		/* id = seq of the input it died in; text */
 	FRAME_W_SNAPSHOT,	/* id = seq of the last input applied; image */
 	FRAME_W_STATE,		/* id = input seq; image after it (traced) */
+	FRAME_W_IMAGE_FD,	/* as IMAGE; u64 length; the image is in the
+				   sealed memfd passed with it (SCM_RIGHTS) */
 
 	/* supervisor -> worker */
 	FRAME_S_INIT = 0x20,	/* start from init() */
@@ -42,6 +44,8 @@ enum frame_type {
 	FRAME_S_STOP,		/* finish what you have, then exit 0 */
 	FRAME_S_CONFIG,		/* u32 snapshot inputs, u32 ms, u64 image cap,
 				   u32 flags (CONFIG_TRACE_STATE) */
+	FRAME_S_LOAD_FD,	/* as LOAD; u64 offset, u64 length of the image
+				   in the descriptor passed with it */
 
 	/* client -> supervisor */
 	FRAME_C_CALL = 0x40,	/* name, input: answered by R_OUTPUT or R_ERROR */
@@ -68,6 +72,8 @@ enum frame_type {
 };
 
 #define CONFIG_TRACE_STATE	0x1	/* W_STATE after every input */
+#define HELLO_CAP_FD		0x1	/* takes and gives images by descriptor */
+#define SERIALIZE_FD		0x1	/* an image may come as W_IMAGE_FD */
 
 /* Size caps: state images (LOAD, IMAGE) get their own, larger one. */
 struct frame_limits {
@@ -82,6 +88,7 @@ struct frame {
 	uint16_t	 flags;
 	uint64_t	 id;
 	const uint8_t	*payload;
+	int		 fd;	/* a descriptor that came with it, or -1 */
 };
 
 /* frame_parse results (negative values are errors). */
@@ -99,5 +106,6 @@ int		 frame_put(struct buf *, uint8_t, uint64_t, const void *,
 		     size_t);
 const char	*frame_strerror(int);
 const char	*frame_type_name(uint8_t);
+int		 frame_has_fd(uint8_t);
 
 #endif

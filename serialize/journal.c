@@ -48,13 +48,30 @@ journal_snapshot_encode(struct buf *b, uint64_t seq, uint64_t epoch,
 {
 	size_t	 start = buf_mark(b);
 
+	if (journal_snapshot_header(b, seq, epoch, len, crc32c(0, img,
+	    len)) == -1 || buf_add(b, img, len) == -1) {
+		buf_truncate(b, start);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The header alone (JOURNAL_SNAP_HDR_LEN bytes), for a file whose image
+ * of len bytes, with that CRC-32C, is written after it from elsewhere.
+ */
+int
+journal_snapshot_header(struct buf *b, uint64_t seq, uint64_t epoch,
+    uint64_t len, uint32_t crc)
+{
+	size_t	 start = buf_mark(b);
+
 	journal_header(b, JOURNAL_SNAP_MAGIC);
 	msg_put_u64(b, seq);
 	msg_put_u64(b, epoch);
 	msg_put_u64(b, len);
-	msg_put_u32(b, crc32c(0, img, len));
-	if (buf_add(b, img, len) == -1 || buf_mark(b) != start +
-	    JOURNAL_SNAP_HDR_LEN + len) {
+	msg_put_u32(b, crc);
+	if (buf_mark(b) != start + JOURNAL_SNAP_HDR_LEN) {
 		buf_truncate(b, start);
 		return -1;
 	}

@@ -47,6 +47,8 @@ struct journal_head {
 	size_t		 len;		/* of the header: records follow */
 };
 
+int	journal_snapshot_header(struct buf *, uint64_t, uint64_t, uint64_t,
+	    uint32_t);
 int	journal_snapshot_encode(struct buf *, uint64_t, uint64_t,
 	    const void *, size_t);
 int	journal_snapshot_decode(const uint8_t *, size_t, uint64_t *,

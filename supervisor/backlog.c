@@ -47,7 +47,7 @@ backlog_bytes(const struct machine *m)
 size_t
 backlog_journal_max(const struct machine *m)
 {
-	size_t	 twice = 2 * buf_used(&m->snapshot);
+	size_t	 twice = 2 * base_len(m);
 
 	return twice > JOURNAL_MEM_MIN ? twice : JOURNAL_MEM_MIN;
 }

@@ -311,6 +311,7 @@ child_spawn(const char *path, const char *name,
 		snprintf(err, errlen, "out of memory");
 		return NULL;	/* freed by child_exit_cb */
 	}
+	peer_pass_fds(c->peer);
 	c->frame = frame;
 	c->gone = gone;
 	c->arg = arg;
@@ -508,6 +509,9 @@ child_hello(struct child *c, const struct frame *f, char *err, size_t len)
 	if (r.off < r.len && msg_get_str(&r, c->fields, sizeof c->fields) ==
 	    0 && tpljson_fields_valid(c->fields, NULL, 0) == -1)
 		r.err = 1;
+	/* And then what it can do (worker ABI 3). */
+	if (r.off < r.len)
+		msg_get_u32(&r, &c->caps);
 	if (msg_end(&r) == -1 || !image_name_valid(c->type) ||
 	    !image_version_valid(c->version) ||
 	    !image_format_valid(c->format)) {

@@ -40,6 +40,8 @@
  * answers in order, so each answer matches the head of `pending` by
  * sequence number.
  */
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -188,7 +190,7 @@ machine_remove(struct machine *m)
 	buf_free(&m->trace_in);
 	buf_free(&m->trace_ev);
 	buf_free(&m->journal);
-	buf_free(&m->snapshot);
+	base_free(m);
 	serial_free(m);
 	upgrade_report_free(m);
 	free(m->again_path);
@@ -285,6 +287,7 @@ machine_start(const char *name, const char *path,
 	snprintf(m->name, sizeof m->name, "%s", name);
 	m->opts = *opts;
 	m->next_seq = 1;	/* 0 means "no input" */
+	base_init(m);
 	ev_init(&m->timer, machine_timer_cb);
 	m->timer.data = m;
 	deadline_init(m);
@@ -292,7 +295,7 @@ machine_start(const char *name, const char *path,
 	    machine_spawn(m, err, len) == -1) {
 		store_close(m->store);
 		buf_free(&m->journal);
-		buf_free(&m->snapshot);
+		base_free(m);
 		free(m->path);
 		free(m);
 		return NULL;
@@ -616,6 +619,48 @@ machine_worker_broken(struct machine *m, const char *fmt, ...)
 	recover_crashed(m, c, who, 1);
 }
 
+/*
+ * An IMAGE by descriptor: a sealed memfd of the length it says, mapped
+ * read-only and handed on as an IMAGE whose frame carries the descriptor,
+ * for those who keep or pass on the descriptor rather than the bytes.
+ */
+static void
+machine_image_fd(struct machine *m, const struct frame *f)
+{
+	struct msg_reader	 r;
+	struct frame		 g = *f;
+	uint64_t		 len;
+	void			*p;
+	char			 why[128];
+
+	msg_init(&r, f->payload, f->len);
+	msg_get_u64(&r, &len);
+	if (msg_end(&r) == -1 || f->fd == -1 || len > FRAME_IMAGE_MAX_DEFAULT ||
+	    !base_fd_valid(f->fd, len)) {
+		machine_worker_broken(m, "sent an image descriptor that is not "
+		    "a sealed memfd of the length it says");
+		return;
+	}
+	g.type = FRAME_W_IMAGE;
+	g.len = (uint32_t)len;
+	if ((p = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, f->fd, 0)) ==
+	    MAP_FAILED) {
+		/* Ours, not the worker's: the request fails. */
+		snprintf(why, sizeof why, "cannot map its image of %llu bytes: "
+		    "%s", (unsigned long long)len, strerror(errno));
+		g.type = FRAME_W_FAIL;
+		g.payload = (const uint8_t *)why;
+		g.len = (uint32_t)strlen(why);
+		g.fd = -1;
+	} else
+		g.payload = p;
+	if (!m->ready || !serial_frame(m, &g))
+		machine_worker_broken(m, "sent an IMAGE_FD that answers no "
+		    "request");
+	if (p != MAP_FAILED)
+		munmap(p, (size_t)len);
+}
+
 void
 machine_worker_frame(struct child *c, const struct frame *f)
 {
@@ -624,6 +669,10 @@ machine_worker_frame(struct child *c, const struct frame *f)
 
 	if (f->type == FRAME_W_STATE && inspect_worker_frame(m, f))
 		return;
+	if (f->type == FRAME_W_IMAGE_FD) {
+		machine_image_fd(m, f);
+		return;
+	}
 	/* Answers to SERIALIZE carry the request's token (serial.c). */
 	if (f->type == FRAME_W_IMAGE || (f->type == FRAME_W_FAIL &&
 	    f->id != 0)) {
@@ -666,7 +715,7 @@ machine_worker_frame(struct child *c, const struct frame *f)
 		if (m->state != MS_STARTING)
 			break;
 		machine_fail(m, "%s failed: %.*s",
-		    buf_used(&m->snapshot) ? "loading its saved state" :
+		    base_len(m) ? "loading its saved state" :
 		    "init", (int)f->len, f->payload);
 		return;
 	}

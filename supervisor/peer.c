@@ -8,12 +8,24 @@
  * without waiting for another turn of the loop; what the socket does not
  * take then waits for it to be writable.
  *
+ * Workers' peers pass descriptors (peer_pass_fds): one sent with a frame
+ * (peer_send_fd) rides on the frame's first byte (sendmsg, SCM_RIGHTS);
+ * those received are queued in order and handed, one each, to the frames
+ * of the types that carry one (frame_has_fd), closed after dispatch unless
+ * the callback took it. The kernel never merges bytes after a descriptor
+ * into a read that began before it, so a frame's descriptor is always in
+ * the queue when the frame is parsed. Clients' peers read with read(2):
+ * descriptors a client sends are discarded by the kernel.
+ *
  * Clients' large frames (inputs past PEER_READ_MAX) are read into memory
  * from a budget shared by all clients: a client whose next frame does not
  * fit in what is left waits, unread, until another's is taken, so that a
  * thousand clients sending 16 MiB inputs hold PEER_BUDGET_MAX, not 16 GiB.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +35,12 @@
 #define PEER_READ_MIN	4096		/* an idle peer's read buffer */
 #define PEER_READ_MAX	(256u << 10)	/* a busy one reads this much at once */
 #define PEER_BUDGET_MAX	(64u << 20)	/* clients' large frames, in all */
+#define PEER_FDS_MAX	8		/* descriptors queued each way */
+
+struct peer_fd {
+	uint64_t	 at;	/* offset in the output stream of its frame */
+	int		 fd;
+};
 
 struct peer {
 	LIST_ENTRY(peer)	 dirty_entry;
@@ -55,6 +73,15 @@ struct peer {
 	int			 waiting; /* for the budget */
 	int			 deferred; /* the frame dispatched stays */
 	LIST_ENTRY(peer)	 wait_entry;
+
+	/* Descriptors (see above). */
+	int			 pass_fds;
+	int			 in_fds[PEER_FDS_MAX];	/* received, untaken */
+	int			 nin_fds;
+	struct peer_fd		 out_fds[PEER_FDS_MAX];	/* to send */
+	int			 nout_fds;
+	uint64_t		 out_done; /* bytes of output ever written */
+	int			 fd_broken; /* too many came: lose the peer */
 };
 
 static LIST_HEAD(, peer) peer_dirty = LIST_HEAD_INITIALIZER(peer_dirty);
@@ -163,6 +190,10 @@ peer_close(struct peer *p)
 	if (p->fd != -1)
 		close(p->fd);
 	p->fd = -1;
+	while (p->nin_fds > 0)
+		close(p->in_fds[--p->nin_fds]);
+	while (p->nout_fds > 0)
+		close(p->out_fds[--p->nout_fds].fd);
 }
 
 static void
@@ -321,17 +352,78 @@ peer_send(struct peer *p, uint8_t type, uint64_t id, const void *data,
 	return 0;
 }
 
+/* This peer sends and receives descriptors (a worker's). */
+void
+peer_pass_fds(struct peer *p)
+{
+	p->pass_fds = 1;
+}
+
+/*
+ * Queue a frame with a descriptor (a dup of fd goes; the caller keeps
+ * fd). -1 if it cannot be queued.
+ */
+int
+peer_send_fd(struct peer *p, uint8_t type, uint64_t id, const void *data,
+    size_t len, int fd)
+{
+	uint64_t	 at = p->out_done + buf_used(&p->out);
+	int		 d;
+
+	if (p->dead || !p->pass_fds || p->nout_fds == PEER_FDS_MAX)
+		return -1;
+	if ((d = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1)
+		return -1;
+	if (frame_put(&p->out, type, id, data, len) == -1) {
+		close(d);
+		return -1;
+	}
+	p->out_fds[p->nout_fds].at = at;
+	p->out_fds[p->nout_fds].fd = d;
+	p->nout_fds++;
+	peer_kick(p);
+	return 0;
+}
+
+/*
+ * Take the descriptor that came with the frame being dispatched: the
+ * caller owns it from then on. -1 if it had none.
+ */
+int
+peer_take_fd(struct peer *p, struct frame *f)
+{
+	int	 fd = f->fd;
+
+	(void)p;
+	f->fd = -1;
+	return fd;
+}
+
 /* Hand every complete frame in the read buffer to dispatch. */
 static void
 peer_parse(struct peer *p)
 {
 	struct frame	 f;
-	int		 rc = FRAME_MORE;
+	int		 rc = FRAME_MORE, i;
 
 	f.len = 0;
 	while (peer_reading(p) && (rc = frame_parse(buf_head(&p->in),
 	    buf_used(&p->in), &p->lim, &f)) == FRAME_OK) {
+		if (p->pass_fds && frame_has_fd(f.type)) {
+			if (p->nin_fds == 0) {
+				p->malformed = 1;
+				peer_lose(p, "a frame that carries a "
+				    "descriptor came without one");
+				return;
+			}
+			f.fd = p->in_fds[0];
+			for (i = 1; i < p->nin_fds; i++)
+				p->in_fds[i - 1] = p->in_fds[i];
+			p->nin_fds--;
+		}
 		p->dispatch(p, &f, p->arg);
+		if (f.fd != -1)
+			close(f.fd);
 		/* Not taken now: it is dispatched again once reading resumes. */
 		if (p->deferred) {
 			p->deferred = 0;
@@ -365,6 +457,110 @@ peer_parse(struct peer *p)
 		peer_lose(p, "out of memory");
 }
 
+/*
+ * read(2), or with descriptors recvmsg(2), queueing those that came. More
+ * than the queue holds (or than a read can carry) breaks the peer.
+ */
+static ssize_t
+peer_recv(struct peer *p, void *data, size_t len)
+{
+	union {
+		struct cmsghdr	 h;
+		char		 b[CMSG_SPACE(sizeof(int) * PEER_FDS_MAX)];
+	}		 u;
+	struct iovec	 iov = { data, len };
+	struct msghdr	 msg;
+	struct cmsghdr	*c;
+	ssize_t		 n;
+	size_t		 k, i;
+	int		 fd;
+
+	if (!p->pass_fds)
+		return read(p->fd, data, len);
+	memset(&msg, 0, sizeof msg);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = u.b;
+	msg.msg_controllen = sizeof u.b;
+	if ((n = recvmsg(p->fd, &msg, MSG_CMSG_CLOEXEC)) == -1)
+		return -1;
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < k; i++) {
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+			if (p->nin_fds < PEER_FDS_MAX)
+				p->in_fds[p->nin_fds++] = fd;
+			else {
+				close(fd);
+				p->fd_broken = 1;
+			}
+		}
+	}
+	if (msg.msg_flags & MSG_CTRUNC)
+		p->fd_broken = 1;
+	return n;
+}
+
+/*
+ * Write once, up to the next frame with a descriptor, or that frame with
+ * its descriptor; consumes what went. As write(2).
+ */
+static ssize_t
+peer_send_some(struct peer *p)
+{
+	union {
+		struct cmsghdr	 h;
+		char		 b[CMSG_SPACE(sizeof(int))];
+	}		 u;
+	struct iovec	 iov;
+	struct msghdr	 msg;
+	struct cmsghdr	*c;
+	size_t		 len = buf_used(&p->out);
+	ssize_t		 n;
+	int		 fd = -1, i;
+
+	if (p->nout_fds > 0) {
+		if (p->out_fds[0].at <= p->out_done) {
+			fd = p->out_fds[0].fd;
+			if (p->nout_fds > 1 &&
+			    p->out_fds[1].at - p->out_done < len)
+				len = p->out_fds[1].at - p->out_done;
+		} else if (p->out_fds[0].at - p->out_done < len)
+			len = p->out_fds[0].at - p->out_done;
+	}
+	if (fd == -1)
+		n = write(p->fd, buf_head(&p->out), len);
+	else {
+		iov.iov_base = buf_head(&p->out);
+		iov.iov_len = len;
+		memset(&msg, 0, sizeof msg);
+		memset(&u, 0, sizeof u);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = u.b;
+		msg.msg_controllen = sizeof u.b;
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof fd);
+		n = sendmsg(p->fd, &msg, MSG_NOSIGNAL);
+	}
+	if (n <= 0)
+		return n;
+	if (fd != -1) {
+		close(fd);
+		for (i = 1; i < p->nout_fds; i++)
+			p->out_fds[i - 1] = p->out_fds[i];
+		p->nout_fds--;
+	}
+	p->out_done += (uint64_t)n;
+	buf_consume(&p->out, (size_t)n);
+	return n;
+}
+
 /* Read once: 2 if bytes came, 1 if none were there, 0 at EOF, -1 on error. */
 static int
 peer_read(struct peer *p)
@@ -387,11 +583,16 @@ peer_read(struct peer *p)
 		peer_lose(p, "out of memory");
 		return -1;
 	}
-	n = read(p->fd, p->in.data + p->in.len, p->in.cap - p->in.len);
+	n = peer_recv(p, p->in.data + p->in.len, p->in.cap - p->in.len);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 1;
 		peer_lose(p, strerror(errno));
+		return -1;
+	}
+	if (p->fd_broken) {
+		p->malformed = 1;
+		peer_lose(p, "sent more descriptors than frames to carry them");
 		return -1;
 	}
 	if (n == 0) {
@@ -449,7 +650,7 @@ peer_write(struct peer *p)
 	ssize_t	 n;
 
 	while (buf_used(&p->out) > 0) {
-		n = write(p->fd, buf_head(&p->out), buf_used(&p->out));
+		n = peer_send_some(p);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -465,7 +666,6 @@ peer_write(struct peer *p)
 				peer_destroy(p);
 			return;
 		}
-		buf_consume(&p->out, (size_t)n);
 		if (p->out_full && buf_used(&p->out) <= p->out_high / 2) {
 			p->out_full = 0;
 			peer_update_reading(p);
@@ -499,12 +699,11 @@ peer_flush_now(struct peer *p)
 	ssize_t	 n;
 
 	while (!p->dead && buf_used(&p->out) > 0) {
-		n = write(p->fd, buf_head(&p->out), buf_used(&p->out));
+		n = peer_send_some(p);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return;
-		buf_consume(&p->out, (size_t)n);
 	}
 }
 

@@ -213,9 +213,7 @@ persist_retry(void *arg)
 {
 	struct machine	*m = arg;
 
-	if (store_snapshot(m->store, m->snap_seq, buf_used(&m->snapshot) ?
-	    buf_head(&m->snapshot) : NULL, buf_used(&m->snapshot),
-	    &m->journal) == -1)
+	if (base_store(m, m->snap_seq) == -1)
 		return;
 	m->persisted_at = units_now();
 	m->base_unsaved = 0;

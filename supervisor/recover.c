@@ -157,7 +157,7 @@ void
 recover_snapshot(struct machine *m, uint64_t seq, const uint8_t *img,
     size_t len)
 {
-	recover_base(m, seq, img, len, 1);
+	recover_base(m, seq, img, len, -1, 1);
 }
 
 /*
@@ -174,7 +174,7 @@ recover_snapshot(struct machine *m, uint64_t seq, const uint8_t *img,
  */
 void
 recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
-    int persist)
+    int fd, int persist)
 {
 	struct image	 hdr;
 	struct frame	 f;
@@ -189,8 +189,9 @@ recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
 		    image_strerror(rc) : "wrong machine, version or input");
 		return;
 	}
-	buf_reset(&m->snapshot);
-	if (buf_add(&m->snapshot, img, len) == -1) {
+	/* An image that came by descriptor stays there (base.c). */
+	if ((fd != -1 ? base_set_fd(m, fd, len) :
+	    base_set_bytes(m, img, len)) == -1) {
 		log_warnx("%s: out of memory for a snapshot", m->name);
 		return;
 	}
@@ -229,7 +230,7 @@ recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
 	    (uint64_t)m->opts.snap_ms * 1000000u)
 		return;
 	m->persisted_at = units_now();
-	store_snapshot(m->store, seq, img, len, &m->journal);
+	base_store(m, seq);
 }
 
 /* The answer to a snapshot the supervisor asked for (serial.c). */
@@ -237,7 +238,7 @@ void
 recover_asked_snapshot(struct machine *m, uint64_t seq, const struct frame *f)
 {
 	if (f->type == FRAME_W_IMAGE) {
-		recover_base(m, seq, f->payload, f->len, 1);
+		recover_base(m, seq, f->payload, f->len, f->fd, 1);
 		return;
 	}
 	log_warnx("%s: could not take the snapshot asked for: %.*s", m->name,
@@ -256,8 +257,7 @@ recover_persist_base(struct machine *m)
 		return;
 	m->base_unsaved = 0;
 	m->persisted_at = units_now();
-	store_snapshot(m->store, m->snap_seq, buf_head(&m->snapshot),
-	    buf_used(&m->snapshot), &m->journal);
+	base_store(m, m->snap_seq);
 }
 
 /* Snapshot settings, the image cap and whether its states are traced. */
@@ -285,15 +285,20 @@ int
 recover_start(struct machine *m, struct child *c, char *err, size_t len)
 {
 	struct image	 hdr;
+	const uint8_t	*p;
+	size_t		 n;
 	char		 list[512];
+	int		 rc;
 
 	recover_config(m, c);
-	if (buf_used(&m->snapshot) == 0) {
+	if (base_len(m) == 0) {
 		peer_send(c->peer, FRAME_S_INIT, 0, NULL, 0);
 		return 0;
 	}
-	if (image_decode(buf_head(&m->snapshot), buf_used(&m->snapshot),
-	    &hdr) != IMAGE_OK) {
+	p = base_map(m, &n);
+	rc = p != NULL ? image_decode(p, n, &hdr) : IMAGE_ESHORT;
+	base_unmap(m, p, n);
+	if (rc != IMAGE_OK) {
 		snprintf(err, len, "its saved state is not a valid image");
 		return -1;
 	}
@@ -314,8 +319,13 @@ recover_start(struct machine *m, struct child *c, char *err, size_t len)
 	if (strcmp(hdr.version, c->version) != 0)
 		log_info("%s: migrating its saved state from version %s to %s",
 		    m->name, hdr.version, c->version);
-	peer_send(c->peer, FRAME_S_LOAD, 0, buf_head(&m->snapshot),
-	    buf_used(&m->snapshot));
+	if (m->snap_fd != -1 && (c->caps & HELLO_CAP_FD))
+		log_info("%s: its state (%zu bytes) goes to the worker by "
+		    "descriptor", m->name, m->snap_len);
+	if (base_send_load(m, c) == -1) {
+		snprintf(err, len, "cannot give its saved state to the worker");
+		return -1;
+	}
 	return 0;
 }
 

@@ -55,6 +55,9 @@ serial_request(struct machine *m, int kind)
 	w = peer_wbuf(m->worker->peer);
 	at = frame_begin(w, FRAME_S_SERIALIZE, 0, v->token);
 	msg_put_u64(w, m->opts.image_max);
+	/* A large image may come in a sealed memfd (base.c). */
+	if (m->worker->caps & HELLO_CAP_FD)
+		msg_put_u32(w, SERIALIZE_FD);
 	if (frame_end(w, at) == -1)
 		return -1;
 	m->nserial++;
@@ -139,7 +142,7 @@ serial_frame(struct machine *m, const struct frame *f)
 		break;
 	case SER_STOP:
 		if (f->type == FRAME_W_IMAGE)
-			recover_base(m, r.seq, f->payload, f->len, 2);
+			recover_base(m, r.seq, f->payload, f->len, f->fd, 2);
 		else
 			log_warnx("%s: no final snapshot: %.*s", m->name,
 			    (int)f->len, f->payload);

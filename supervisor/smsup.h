@@ -127,6 +127,25 @@ void		 peer_set_budget(struct peer *);
 void		 peer_defer(struct peer *);
 int		 peer_malformed(const struct peer *);
 int		 peer_fd(struct peer *);
+void		 peer_pass_fds(struct peer *);
+int		 peer_send_fd(struct peer *, uint8_t, uint64_t, const void *,
+		    size_t, int);
+int		 peer_take_fd(struct peer *, struct frame *);
+
+/* base.c: a machine's restart base, in memory or in a sealed memfd. */
+struct machine;
+struct child;
+void		 base_init(struct machine *);
+size_t		 base_len(const struct machine *);
+void		 base_clear(struct machine *);
+void		 base_free(struct machine *);
+int		 base_set_bytes(struct machine *, const uint8_t *, size_t);
+int		 base_set_fd(struct machine *, int, size_t);
+int		 base_fd_valid(int, uint64_t);
+const uint8_t	*base_map(const struct machine *, size_t *);
+void		 base_unmap(const struct machine *, const uint8_t *, size_t);
+int		 base_store(struct machine *, uint64_t);
+int		 base_send_load(struct machine *, struct child *);
 
 /* queue.c: a ring of pending entries (who waits for what). */
 struct client;
@@ -164,6 +183,7 @@ struct child {
 	int		 exited;
 	int		 status;
 	int		 hello;		/* HELLO received */
+	uint32_t	 caps;		/* HELLO_CAP_* it said it has */
 	int		 busy;		/* draining at exit: do not free */
 	uint64_t	 crash_seq;	/* input it died in (CRASH), or 0 */
 	char		 crash[64];	/* what the CRASH frame said */
@@ -266,6 +286,8 @@ struct machine {
 
 	/* Its way back (recover.c): snapshot + the inputs since. */
 	struct buf		 snapshot;	/* state image; empty: init */
+	int			 snap_fd;	/* or in this memfd (base.c) */
+	size_t			 snap_len;	/* its length */
 	uint64_t		 snap_seq;	/* last input in the snapshot */
 	struct buf		 journal;	/* INPUT frames after it */
 	struct store		*store;		/* on disk; NULL: memory */
@@ -372,7 +394,7 @@ void		 recover_strike(struct machine *, uint64_t, uint64_t);
 void		 recover_snapshot(struct machine *, uint64_t, const uint8_t *,
 		    size_t);
 void		 recover_base(struct machine *, uint64_t, const uint8_t *,
-		    size_t, int);
+		    size_t, int, int);
 void		 recover_config(struct machine *, struct child *);
 int		 recover_start(struct machine *, struct child *, char *, size_t);
 void		 recover_replay(struct machine *);
@@ -412,6 +434,8 @@ void		 store_strike(struct store *, uint64_t);
 int		 store_flush(struct store *);
 int		 store_snapshot(struct store *, uint64_t, const void *, size_t,
 		    const struct buf *);
+int		 store_snapshot_fd(struct store *, uint64_t, int, uint64_t,
+		    size_t, const struct buf *);
 void		 store_dropped(struct store *, uint64_t, const char *,
 		    const void *, size_t);
 void		 store_vis(struct buf *, const uint8_t *, size_t);

@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crc32c.h"
 #include "journal.h"
 #include "smsup.h"
 
@@ -52,6 +53,7 @@
 #define STORE_RETRY		1.0	/* seconds between tries when degraded */
 #define STORE_FILE_MAX		(2ull << 30)
 #define STORE_EPOCHS_MAX	64	/* files of one kind a load looks at */
+#define STORE_CHUNK		(1u << 20)	/* an image copied from a fd */
 
 struct store {
 	char		*name;		/* the machine: its directory */
@@ -89,6 +91,8 @@ static int		store_sync_started;
 
 static void	store_sync_cb(struct ev_loop *, ev_timer *, int);
 static void	store_retry_timer_cb(struct ev_loop *, ev_timer *, int);
+static int	store_snapshot_from(struct store *, uint64_t, const void *, int,
+		    uint64_t, size_t, const struct buf *);
 
 static void *
 store_sync_thread(void *arg)
@@ -366,6 +370,82 @@ store_put_file(struct store *s, const char *file, const struct buf *b,
 	if (keep)
 		return fd;
 	return close(fd);
+}
+
+/*
+ * Write name/file.tmp, the snapshot file of an image in memory (img) or
+ * of len bytes at off in fd (read a chunk at a time: the image never
+ * needs the supervisor's memory), and fsync it.
+ */
+static int
+store_put_snapshot(struct store *s, const char *file, uint64_t seq,
+    uint64_t epoch, const uint8_t *img, int fd, uint64_t off, size_t len)
+{
+	struct buf	 hdr = { 0 };
+	char		 tmp[NAME_MAX + 8], rel[PATH_MAX];
+	uint8_t		*chunk = NULL;
+	uint32_t	 crc = 0;
+	size_t		 done, n;
+	ssize_t		 r;
+	int		 out, saved;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", file);
+	store_rel(s, tmp, rel, sizeof rel);
+	if (img != NULL)
+		crc = crc32c(0, img, len);
+	else if ((chunk = malloc(STORE_CHUNK)) == NULL)
+		return -1;
+	if (journal_snapshot_header(&hdr, seq, epoch, len, crc) == -1) {
+		free(chunk);
+		errno = ENOMEM;
+		return -1;
+	}
+	if ((out = openat(store_rootfd, rel, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1) {
+		saved = errno;
+		goto fail;
+	}
+	if (store_write_all(out, buf_head(&hdr), buf_used(&hdr)) == -1)
+		goto failed;
+	if (img != NULL && store_write_all(out, img, len) == -1)
+		goto failed;
+	for (done = 0; img == NULL && done < len; done += n) {
+		n = len - done < STORE_CHUNK ? len - done : STORE_CHUNK;
+		if ((r = pread(fd, chunk, n, (off_t)(off + done))) <= 0) {
+			if (r == -1 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			if (r == 0)
+				errno = EIO;
+			goto failed;
+		}
+		n = (size_t)r;
+		crc = crc32c(crc, chunk, n);
+		if (store_write_all(out, chunk, n) == -1)
+			goto failed;
+	}
+	if (img == NULL) {
+		buf_reset(&hdr);
+		if (journal_snapshot_header(&hdr, seq, epoch, len, crc) == -1 ||
+		    pwrite(out, buf_head(&hdr), buf_used(&hdr), 0) !=
+		    (ssize_t)buf_used(&hdr))
+			goto failed;
+	}
+	if (fdatasync(out) == -1)
+		goto failed;
+	free(chunk);
+	buf_free(&hdr);
+	return close(out);
+failed:
+	saved = errno;
+	close(out);
+	unlinkat(store_rootfd, rel, 0);
+fail:
+	free(chunk);
+	buf_free(&hdr);
+	errno = saved;
+	return -1;
 }
 
 /* Remove name/file (a temporary one left by a write that failed). */
@@ -768,7 +848,23 @@ int
 store_snapshot(struct store *s, uint64_t seq, const void *img, size_t len,
     const struct buf *frames)
 {
-	struct buf	 snap = { 0 }, jnl = { 0 };
+	return store_snapshot_from(s, seq, img, -1, 0, len, frames);
+}
+
+/* The same, of an image of len bytes at off in fd (a memfd, a file). */
+int
+store_snapshot_fd(struct store *s, uint64_t seq, int fd, uint64_t off,
+    size_t len, const struct buf *frames)
+{
+	return store_snapshot_from(s, seq, NULL, fd, off, len, frames);
+}
+
+static int
+store_snapshot_from(struct store *s, uint64_t seq, const void *img, int fd,
+    uint64_t off, size_t len, const struct buf *frames)
+{
+	struct buf	 jnl = { 0 };
+	int		 has = img != NULL || fd != -1;
 	uint64_t	 e = s->epoch + 1;
 	char		 sname[64], jname[64];
 	int		 rc = -1, saved = 0, jfd;
@@ -776,9 +872,7 @@ store_snapshot(struct store *s, uint64_t seq, const void *img, size_t len,
 	store_flush(s);
 	store_epoch_name(sname, sizeof sname, "snapshot", e);
 	store_epoch_name(jname, sizeof jname, "journal", e);
-	if ((img != NULL && journal_snapshot_encode(&snap, seq, e, img,
-	    len) == -1) || store_journal_buf(&jnl, e, img != NULL ? seq : 0,
-	    frames) == -1) {
+	if (store_journal_buf(&jnl, e, has ? seq : 0, frames) == -1) {
 		errno = ENOMEM;
 		saved = ENOMEM;
 		store_notef(s, "snapshot: out of memory");
@@ -789,22 +883,22 @@ store_snapshot(struct store *s, uint64_t seq, const void *img, size_t len,
 	 * goes in: past the renames, the loader takes epoch e, so from
 	 * then on no input may go to the old journal, whatever fails.
 	 */
-	if ((img != NULL && store_put_file(s, sname, &snap, 0) == -1) ||
-	    (jfd = store_put_file(s, jname, &jnl, 1)) == -1) {
+	if ((has && store_put_snapshot(s, sname, seq, e, img, fd, off,
+	    len) == -1) || (jfd = store_put_file(s, jname, &jnl, 1)) == -1) {
 		saved = errno;
-		if (img != NULL)
+		if (has)
 			store_unlink(s, sname, 1);
 		store_notef(s, "snapshot not written: %s (the journal goes on)",
 		    strerror(saved));
 		goto out;
 	}
 	/* The snapshot first: it is not used until its journal is in. */
-	if ((img != NULL && store_install(s, sname) == -1) ||
+	if ((has && store_install(s, sname) == -1) ||
 	    store_install(s, jname) == -1) {
 		saved = errno;
 		close(jfd);
 		store_unlink(s, jname, 1);
-		if (img != NULL) {
+		if (has) {
 			store_unlink(s, sname, 1);
 			store_unlink(s, sname, 0);
 		}
@@ -834,7 +928,6 @@ store_snapshot(struct store *s, uint64_t seq, const void *img, size_t len,
 		s->note[0] = '\0';
 	store_prune(s, e - 1);
 out:
-	buf_free(&snap);
 	buf_free(&jnl);
 	errno = saved;
 	return rc;

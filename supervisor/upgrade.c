@@ -80,6 +80,7 @@ struct upgrade {
 	uint64_t		 t_start, t_hello, t_suspend, t_drained;
 	uint64_t		 t_image, t_ready, t_commit;
 	size_t			 image_len;
+	int			 image_fd;	/* it moved by descriptor */
 	size_t			 held;
 	struct buf		 replay;	/* inputs given in probation */
 	char			 report[640];
@@ -420,9 +421,10 @@ upgrade_commit(struct upgrade *up)
 	units_duration(up->t_commit - up->t_start, total, sizeof total);
 	snprintf(up->report, sizeof up->report, "%s: upgraded %s -> %s (pid "
 	    "%ld): pause %s (spawn %s, drain %s, serialize %s, migrate %s, "
-	    "commit %s), %zu inputs held, state %zu bytes, total %s", m->name,
+	    "commit %s), %zu inputs held, state %zu bytes%s, total %s", m->name,
 	    up->from, m->version, (long)c->pid, p[0], p[1], p[2], p[3], p[4],
-	    p[5], up->held, up->image_len, total);
+	    p[5], up->held, up->image_len, up->image_fd ? " by descriptor" : "",
+	    total);
 	if (up->phase == UP_PROBATION) {
 		log_info("%s; on probation for %gs", up->report, probation);
 		upgrade_arm(up, probation);
@@ -682,6 +684,7 @@ upgrade_old_image(struct machine *m, const struct frame *f)
 {
 	struct upgrade	*up = m->upgrade;
 	struct image	 img;
+	uint8_t		 pos[16];
 	int		 rc;
 
 	if (up == NULL || up->phase != UP_DRAIN)
@@ -714,10 +717,19 @@ upgrade_old_image(struct machine *m, const struct frame *f)
 	up->image_len = f->len;
 	up->phase = UP_MIGRATE;
 	/* From here the restart base is this image (recover.c). */
-	recover_base(m, m->applied_seq, f->payload, f->len, 0);
+	recover_base(m, m->applied_seq, f->payload, f->len, f->fd, 0);
 	recover_config(m, up->new);
-	if (peer_send(up->new->peer, FRAME_S_LOAD, 0, f->payload, f->len) ==
-	    -1) {
+	/* The descriptor it came in, if the new worker takes one. */
+	if (f->fd != -1 && (up->new->caps & HELLO_CAP_FD)) {
+		msg_setle64(pos, 0);
+		msg_setle64(pos + 8, f->len);
+		rc = peer_send_fd(up->new->peer, FRAME_S_LOAD_FD, 0, pos,
+		    sizeof pos, f->fd);
+		up->image_fd = 1;
+	} else
+		rc = peer_send(up->new->peer, FRAME_S_LOAD, 0, f->payload,
+		    f->len);
+	if (rc == -1) {
 		upgrade_group_fail(up->g, "cannot send the state of %s to the "
 		    "new worker", m->name);
 		return;

@@ -4,9 +4,11 @@
  * order, write every answer of the batch with one write.
  */
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,8 +24,12 @@
 #include "progress.h"
 #include "worker-int.h"
 
+/* Images of this size or more go by descriptor when the supervisor allows. */
+#define SERVE_FD_MIN	(256u << 10)
+
 struct serve {
 	int			 fd;
+	struct chan		 ch;	/* fd, with the descriptors on it */
 	void			*state;
 	int			 started;
 	struct buf		 in;
@@ -83,8 +89,11 @@ serve_crash_report(const char *what, int num)
 		return;
 	serve_in_step = 0;
 	/* The frames before the current output (offset from the head). */
+	/* (Not past a frame that needs its descriptor: those are lost.) */
 	if (serve_step_at > 0)
-		serve_write_all(s->fd, buf_head(&s->out), serve_step_at);
+		serve_write_all(s->fd, buf_head(&s->out),
+		    serve_step_at < chan_plain(&s->ch, &s->out) ?
+		    serve_step_at : chan_plain(&s->ch, &s->out));
 	for (i = 0; what[i] != '\0' && n < 32; i++)
 		t[n++] = what[i];
 	if (num >= 0) {
@@ -306,6 +315,39 @@ serve_config(struct serve *s, const struct frame *f)
 		s->image_max = cap;
 }
 
+/*
+ * LOAD_FD: the image is in the descriptor that came with the frame (a
+ * memfd an upgrade's old worker filled, a snapshot file): restored, or
+ * migrated, from a read-only mapping of it (the loop closes it).
+ */
+static int
+serve_load_fd(struct serve *s, const struct frame *f)
+{
+	struct msg_reader	 r;
+	struct stat		 st;
+	uint64_t		 off, len;
+	uint8_t			*p;
+	int			 fd, rc;
+
+	(void)s;
+	if ((fd = f->fd) == -1)
+		return smsup_error("LOAD_FD came without a descriptor");
+	msg_init(&r, f->payload, f->len);
+	msg_get_u64(&r, &off);
+	msg_get_u64(&r, &len);
+	if (msg_end(&r) == -1 || fstat(fd, &st) == -1 || len == 0 ||
+	    off > (uint64_t)st.st_size || len > (uint64_t)st.st_size - off ||
+	    off + len > SIZE_MAX)
+		return smsup_error("LOAD_FD: bad offset or length");
+	p = mmap(NULL, (size_t)(off + len), PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return smsup_error("LOAD_FD: cannot map the image: %s",
+		    strerror(errno));
+	rc = state_restore(s->state, p + off, (size_t)len);
+	munmap(p, (size_t)(off + len));
+	return rc;
+}
+
 static void
 serve_start(struct serve *s, const struct frame *f)
 {
@@ -318,6 +360,8 @@ serve_start(struct serve *s, const struct frame *f)
 	state_clearerr();
 	if (f->type == FRAME_S_INIT)
 		rc = smsup_machine.init(s->state);
+	else if (f->type == FRAME_S_LOAD_FD)
+		rc = serve_load_fd(s, f);
 	else
 		rc = state_restore(s->state, f->payload, f->len);
 	if (rc != 0) {
@@ -356,41 +400,61 @@ static void
 serve_serialize(struct serve *s, const struct frame *f)
 {
 	struct msg_reader	 r;
-	uint64_t		 cap, max = s->lim.image_max - 4096;
+	uint64_t		 cap, max = s->lim.image_max - 4096, len64;
+	uint32_t		 flags = 0;
+	size_t			 at, len;
+	uint8_t			 n[8];
+	int			 fd;
 
 	msg_init(&r, f->payload, f->len);
-	if (msg_get_u64(&r, &cap) == 0 && msg_end(&r) == 0 && cap < max)
+	if (msg_get_u64(&r, &cap) == 0 && cap < max)
 		max = cap;
+	/* Flags came later: a SERIALIZE without them has none. */
+	if (r.off + 4 <= r.len)
+		msg_get_u32(&r, &flags);
 	if (!s->started) {
 		serve_text(s, FRAME_W_FAIL, f->id, "machine not started");
 		return;
 	}
-	cap = s->image_max;
-	s->image_max = max;
-	serve_image(s, FRAME_W_IMAGE, f->id, 0);
-	s->image_max = cap;
+	if (!(flags & SERIALIZE_FD)) {
+		cap = s->image_max;
+		s->image_max = max;
+		serve_image(s, FRAME_W_IMAGE, f->id, 0);
+		s->image_max = cap;
+		return;
+	}
+	/* Large: the image in a sealed memfd, passed; small: inline. */
+	at = frame_begin(&s->out, FRAME_W_IMAGE, 0, f->id);
+	if (at == (size_t)-1 || state_image(s->state, (size_t)max,
+	    SERVE_FD_MIN, &s->out, &fd, &len) == -1) {
+		frame_abort(&s->out, at);
+		serve_text(s, FRAME_W_FAIL, f->id, state_lasterr());
+		return;
+	}
+	if (fd == -1) {
+		frame_end(&s->out, at);
+		return;
+	}
+	frame_abort(&s->out, at);
+	len64 = len;
+	msg_setle64(n, len64);
+	if (chan_put_fd(&s->ch, &s->out, FRAME_W_IMAGE_FD, f->id, n, sizeof n,
+	    fd) == -1)
+		serve_text(s, FRAME_W_FAIL, f->id, "too many descriptors "
+		    "queued");
 }
 
 static int
 serve_flush(struct serve *s)
 {
-	ssize_t	 n;
-
-	while (buf_used(&s->out) > 0) {
-		n = write(s->fd, buf_head(&s->out), buf_used(&s->out));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf_consume(&s->out, (size_t)n);
-	}
-	return 0;
+	return chan_flush(&s->ch, &s->out);
 }
 
 static int
 serve_hello(struct serve *s)
 {
 	const char *const	*v;
+	const char		*env;
 	size_t			 at;
 	uint32_t		 n = 0;
 
@@ -405,6 +469,10 @@ serve_hello(struct serve *s)
 		msg_put_str(&s->out, *v);
 	msg_put_str(&s->out, smsup_machine.fields != NULL ?
 	    smsup_machine.fields : "");
+	/* SMSUP_INLINE_IMAGES=1: every image inline, as workers before. */
+	env = getenv("SMSUP_INLINE_IMAGES");
+	msg_put_u32(&s->out, env != NULL && strcmp(env, "1") == 0 ? 0 :
+	    HELLO_CAP_FD);
 	if (frame_end(&s->out, at) == -1)
 		return -1;
 	return serve_flush(s);
@@ -420,6 +488,7 @@ serve_frame(struct serve *s, const struct frame *f)
 		return 0;
 	case FRAME_S_INIT:
 	case FRAME_S_LOAD:
+	case FRAME_S_LOAD_FD:
 		serve_start(s, f);
 		return 0;
 	case FRAME_S_SERIALIZE:
@@ -479,6 +548,7 @@ serve_run(int fd, void *state)
 
 	memset(&s, 0, sizeof s);
 	s.fd = fd;
+	chan_init(&s.ch, fd);
 	s.state = state;
 	s.lim.max = FRAME_MAX_DEFAULT;
 	s.lim.image_max = FRAME_IMAGE_MAX_DEFAULT;
@@ -503,7 +573,8 @@ serve_run(int fd, void *state)
 				continue;
 			}
 		}
-		n = read(fd, s.in.data + s.in.len, s.in.cap - s.in.len - 1);
+		n = chan_recv(&s.ch, s.in.data + s.in.len,
+		    s.in.cap - s.in.len - 1);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1)
@@ -514,7 +585,11 @@ serve_run(int fd, void *state)
 		f.len = 0;
 		while ((rc = frame_parse(buf_head(&s.in), buf_used(&s.in),
 		    &s.lim, &f)) == FRAME_OK) {
+			if (frame_has_fd(f.type))
+				f.fd = chan_take(&s.ch);
 			rc = serve_frame(&s, &f);
+			if (f.fd != -1)
+				close(f.fd);
 			buf_consume(&s.in, FRAME_HDR_LEN + f.len);
 			if (rc == -1)
 				return 1;
@@ -538,6 +613,7 @@ serve_run(int fd, void *state)
 	if (s.started && smsup_machine.destroy != NULL)
 		smsup_machine.destroy(state);
 	serve_self = NULL;
+	chan_close(&s.ch);
 	buf_free(&s.in);
 	buf_free(&s.out);
 	return 0;

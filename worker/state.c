@@ -4,6 +4,10 @@
  * this version (load) or of another one (migrate), and the tpl helpers that
  * machine authors call from migrate.
  */
+#include <sys/mman.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,15 +284,12 @@ state_restore(void *state, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Append the state's image to b; the tpl part may not exceed max bytes. */
-int
-state_save(void *state, struct buf *b, size_t max)
+/* Pack the state into tn, sized *sz (at most max). 0, or -1 with the error. */
+static int
+state_pack(void *state, size_t max, tpl_node **tnp, size_t *sz)
 {
 	const struct smsup_machine	*m = &smsup_machine;
 	tpl_node			*tn;
-	size_t				 sz, start = buf_mark(b);
-	void				*dst;
-	char				*fmt;
 
 	state_clearerr();
 	if (m->save != NULL)
@@ -301,24 +302,28 @@ state_save(void *state, struct buf *b, size_t max)
 	if (tn == NULL)
 		return smsup_error("cannot pack the state: %s",
 		    state_lasterr());
-	if (tpl_dump(tn, TPL_GETSIZE, &sz) == -1) {
+	if (tpl_dump(tn, TPL_GETSIZE, sz) == -1) {
 		tpl_free(tn);
 		return smsup_error("cannot size the state image");
 	}
-	if (sz > max) {
+	if (*sz > max) {
 		tpl_free(tn);
 		return smsup_error("state image of %zu bytes exceeds the cap "
-		    "of %zu", sz, max);
+		    "of %zu", *sz, max);
 	}
-	if (image_encode_header(b, m->name, m->version, m->format, sz) == -1 ||
-	    (dst = buf_extend(b, sz)) == NULL) {
-		tpl_free(tn);
-		buf_truncate(b, start);
-		return smsup_error("out of memory for a %zu byte image", sz);
-	}
+	*tnp = tn;
+	return 0;
+}
+
+/* Dump tn into dst (sz bytes) and check what a custom save packed. */
+static int
+state_dump(tpl_node *tn, void *dst, size_t sz)
+{
+	const struct smsup_machine	*m = &smsup_machine;
+	char				*fmt;
+
 	if (tpl_dump(tn, TPL_MEM | TPL_PREALLOCD, dst, sz) == -1) {
 		tpl_free(tn);
-		buf_truncate(b, start);
 		return smsup_error("cannot dump the state image");
 	}
 	tpl_free(tn);
@@ -329,10 +334,93 @@ state_save(void *state, struct buf *b, size_t max)
 			smsup_error("save packed format %s, machine declares "
 			    "%s", fmt ? fmt : "?", m->format);
 			free(fmt);
-			buf_truncate(b, start);
 			return -1;
 		}
 		free(fmt);
 	}
 	return 0;
+}
+
+/*
+ * The state's image: appended to b, or, if it is of
+ * fd_min bytes or more (fd_min 0: never), in a sealed memfd written once,
+ * in place, by tpl into its mapping, with no copy in between: *fdp is then
+ * its descriptor and *lenp its length, else -1. 0, or -1 with the error.
+ */
+int
+state_image(void *state, size_t max, size_t fd_min, struct buf *b, int *fdp,
+    size_t *lenp)
+{
+	const struct smsup_machine	*m = &smsup_machine;
+	struct buf			 hdr = { 0 };
+	tpl_node			*tn = NULL;
+	size_t				 sz, total, start = buf_mark(b);
+	uint8_t				*p;
+	void				*dst;
+	int				 fd;
+
+	*fdp = -1;
+	if (state_pack(state, max, &tn, &sz) == -1)
+		return -1;
+	if (fd_min == 0 || sz < fd_min) {
+		if (image_encode_header(b, m->name, m->version, m->format,
+		    sz) == -1 || (dst = buf_extend(b, sz)) == NULL) {
+			tpl_free(tn);
+			buf_truncate(b, start);
+			return smsup_error("out of memory for a %zu byte image",
+			    sz);
+		}
+		if (state_dump(tn, dst, sz) == -1) {
+			buf_truncate(b, start);
+			return -1;
+		}
+		return 0;
+	}
+	if (image_encode_header(&hdr, m->name, m->version, m->format,
+	    sz) == -1) {
+		tpl_free(tn);
+		return smsup_error("out of memory for an image header");
+	}
+	total = buf_used(&hdr) + sz;
+	p = MAP_FAILED;
+	if ((fd = memfd_create("smsup-image", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1 || ftruncate(fd, (off_t)total) == -1 ||
+	    (p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+	    0)) == MAP_FAILED) {
+		smsup_error("a memfd of %zu bytes for the image: %s", total,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		tpl_free(tn);
+		buf_free(&hdr);
+		return -1;
+	}
+	memcpy(p, buf_head(&hdr), buf_used(&hdr));
+	if (state_dump(tn, p + buf_used(&hdr), sz) == -1) {
+		munmap(p, total);
+		close(fd);
+		buf_free(&hdr);
+		return -1;
+	}
+	munmap(p, total);
+	buf_free(&hdr);
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
+		smsup_error("sealing the image: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	*lenp = total;
+	return 0;
+}
+
+/* Append the state's image to b; the tpl part may not exceed max bytes. */
+int
+state_save(void *state, struct buf *b, size_t max)
+{
+	size_t	 len;
+	int	 fd;
+
+	return state_image(state, max, 0, b, &fd, &len);
 }

@@ -1,8 +1,11 @@
 /*
  * blob.c: a benchmark machine whose state is one binary blob (tpl `B`), to
  * measure upgrades by state size. `size N` makes the state N bytes (a
- * pattern), `sum` answers a checksum of it. Built as blob-v1 and blob-v2
- * (-DBLOB_VERSION), each migrating from the other.
+ * pattern), `sum` answers a checksum of it (a byte every 4 KiB, cheap to
+ * ask under load). For the tests that move large states: `fill N SEED`
+ * makes it N pseudo-random bytes, `hash` answers a hash of every byte.
+ * Built as blob-v1 and blob-v2 (-DBLOB_VERSION), each migrating from the
+ * other.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -46,12 +49,41 @@ blob_step(void *state, const char *in, size_t len, struct smsup_output *out)
 		b->size = (uint32_t)n;
 		return smsup_reply(out, "ok");
 	}
+	if (len > 5 && strncmp(in, "fill ", 5) == 0) {
+		char		*end;
+		uint64_t	 x, seed;
+
+		n = strtoul(in + 5, &end, 10);
+		seed = strtoull(end, NULL, 10);
+		if (n > UINT32_MAX - 4096)
+			return smsup_error("at most 4 GiB");
+		if ((p = realloc(b->data, n ? n : 1)) == NULL)
+			return smsup_error("out of memory");
+		for (i = 0; i < n; i++) {
+			/* splitmix64, a byte at a time */
+			seed += 0x9e3779b97f4a7c15ull;
+			x = seed;
+			x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+			x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+			p[i] = (uint8_t)(x ^ (x >> 31));
+		}
+		b->data = p;
+		b->size = (uint32_t)n;
+		return smsup_reply(out, "ok");
+	}
+	if (smsup_input_is(in, len, "hash")) {
+		uint64_t	 h = 0xcbf29ce484222325ull;
+
+		for (i = 0; i < b->size; i++)
+			h = (h ^ b->data[i]) * 0x100000001b3ull;
+		return smsup_reply(out, "%" PRIu32 ":%016" PRIx64, b->size, h);
+	}
 	if (smsup_input_is(in, len, "sum")) {
 		for (i = 0; i < b->size; i += 4096)
 			sum = sum * 31 + b->data[i];
 		return smsup_reply(out, "%" PRIu32 ":%" PRIu64, b->size, sum);
 	}
-	return smsup_error("usage: size N | sum");
+	return smsup_error("usage: size N | sum | fill N SEED | hash");
 }
 
 static tpl_node *

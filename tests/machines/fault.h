@@ -19,11 +19,13 @@ enum {
 	FAULT_EXIT,		/* migrate calls exit(0) */
 	FAULT_CRASHLATER,	/* the new version aborts on its 3rd input */
 	FAULT_SAVECRASH,	/* the running version aborts serializing */
+	FAULT_SAVESLOW,		/* it takes 300 ms to serialize (ledger) */
 	FAULT_COUNT
 };
 
 static const char *fault_names[FAULT_COUNT] = {
-	"none", "fail", "crash", "hang", "exit", "crashlater", "savecrash"
+	"none", "fail", "crash", "hang", "exit", "crashlater", "savecrash",
+	"saveslow"
 };
 
 /* Inputs left before a FAULT_CRASHLATER strikes (in this process). */

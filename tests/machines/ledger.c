@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <smsup/worker.h>
 
@@ -184,6 +185,9 @@ ledger_save(void *state)
 	uint64_t	 one;
 	size_t		 i;
 
+	/* A slow serialization: a window to strike in (upgrade tests). */
+	if (l->fault == FAULT_SAVESLOW)
+		usleep(300000);
 	if ((tn = ledger_map(l, &one, &tb)) == NULL)
 		return NULL;
 	for (i = 0; i < l->nskipped; i++) {

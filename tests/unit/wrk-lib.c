@@ -3,9 +3,11 @@
  * saved, loaded and migrated, and the worker protocol loop (run in a
  * forked child over a socketpair).
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -213,6 +215,92 @@ send_frame(int fd, uint8_t type, uint64_t id, const void *p, size_t len)
 	buf_free(&b);
 }
 
+/* LOAD_FD of the image in a new memfd, saying it is len bytes. */
+static void
+load_fd(int fd, const struct buf *img, uint64_t len)
+{
+	struct chan	 c;
+	struct buf	 out = { 0 };
+	uint8_t		 pos[16];
+	int		 m;
+
+	cr_assert_neq(m = memfd_create("t", MFD_CLOEXEC), -1);
+	cr_assert_eq(write(m, img->data, img->len), (ssize_t)img->len);
+	msg_setle64(pos, 0);
+	msg_setle64(pos + 8, len);
+	chan_init(&c, fd);
+	cr_assert_eq(chan_put_fd(&c, &out, FRAME_S_LOAD_FD, 0, pos,
+	    sizeof pos, m), 0);
+	cr_assert_eq(chan_flush(&c, &out), 0);
+	buf_free(&out);
+}
+
+/* Descriptors ride with their frames, in order; too many break it. */
+Test(worker, chan)
+{
+	static const struct frame_limits lim = { 1 << 20, 1 << 20 };
+	struct chan	 a, b;
+	struct buf	 out = { 0 };
+	struct frame	 f;
+	uint8_t		 bytes[256];
+	char		 got[8];
+	size_t		 total;
+	ssize_t		 n;
+	int		 sv[2], m[2], i, fd;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	chan_init(&a, sv[0]);
+	chan_init(&b, sv[1]);
+	for (i = 0; i < 2; i++) {
+		cr_assert_neq(m[i] = memfd_create("t", MFD_CLOEXEC), -1);
+		cr_assert_eq(write(m[i], i ? "second" : "first", 6), 6);
+	}
+	frame_put(&out, FRAME_S_INPUT, 1, "plain", 5);
+	cr_assert_eq(chan_put_fd(&a, &out, FRAME_S_LOAD_FD, 2, "x", 1,
+	    m[0]), 0);
+	frame_put(&out, FRAME_S_INPUT, 3, "plain", 5);
+	cr_assert_eq(chan_put_fd(&a, &out, FRAME_S_LOAD_FD, 4, "y", 1,
+	    m[1]), 0);
+	cr_assert_eq(chan_plain(&a, &out), FRAME_HDR_LEN + 5);
+	cr_assert_eq(chan_flush(&a, &out), 0);
+	cr_assert_eq(a.nout, 0);
+	/* Read it all: both descriptors, in the order of their frames. */
+	total = 0;
+	while (total < 4 * FRAME_HDR_LEN + 12) {
+		cr_assert_gt(n = chan_recv(&b, bytes + total,
+		    sizeof bytes - total), 0);
+		total += (size_t)n;
+	}
+	cr_assert_eq(total, 4 * FRAME_HDR_LEN + 12);
+	cr_assert_eq(frame_parse(bytes, total, &lim, &f), FRAME_OK);
+	cr_assert_eq(f.id, 1);
+	for (i = 0; i < 2; i++) {
+		cr_assert_neq(fd = chan_take(&b), -1);
+		memset(got, 0, sizeof got);
+		cr_assert_eq(pread(fd, got, 6, 0), 6);
+		cr_assert_str_eq(got, i ? "second" : "first");
+		close(fd);
+	}
+	cr_assert_eq(chan_take(&b), -1);
+
+	/* Descriptors on frames that take none pile up: past 8, broken. */
+	for (i = 0; i < CHAN_FDS_MAX + 1; i++) {
+		cr_assert_neq(fd = memfd_create("t", MFD_CLOEXEC), -1);
+		cr_assert_eq(chan_put_fd(&a, &out, FRAME_S_INPUT, 5, "z", 1,
+		    fd), 0);
+		cr_assert_eq(chan_flush(&a, &out), 0);
+	}
+	for (i = 0; i < CHAN_FDS_MAX; i++)
+		cr_assert_gt(chan_recv(&b, bytes, FRAME_HDR_LEN + 1), 0);
+	cr_assert_eq(chan_recv(&b, bytes, FRAME_HDR_LEN + 1), -1);
+	cr_assert_eq(errno, EPROTO);
+	buf_free(&out);
+	chan_close(&a);
+	chan_close(&b);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 Test(worker, protocol)
 {
 	struct buf		 in = { 0 }, img = { 0 };
@@ -248,6 +336,8 @@ Test(worker, protocol)
 	cr_assert_str_eq(s, "1");
 	msg_get_str(&r, s, sizeof s);		/* field names: none */
 	cr_assert_str_eq(s, "");
+	msg_get_u32(&r, &n);			/* it takes descriptors */
+	cr_assert_eq(n, HELLO_CAP_FD);
 	cr_assert_eq(msg_end(&r), 0);
 
 	/* An input before the state exists is an error, not a crash. */
@@ -255,9 +345,14 @@ Test(worker, protocol)
 	f = next_frame(sv[0], &in);
 	cr_assert_eq(f.type, FRAME_W_ERROR);
 
-	/* Start from a v1 image of 40. */
+	/*
+	 * Start from a v1 image of 40, in a memfd passed with LOAD_FD (one
+	 * whose length goes past the file first: refused, not started).
+	 */
 	v1_image(&img, "counter", 40);
-	send_frame(sv[0], FRAME_S_LOAD, 0, img.data, img.len);
+	load_fd(sv[0], &img, img.len + 1);
+	cr_assert_eq(next_frame(sv[0], &in).type, FRAME_W_FAIL);
+	load_fd(sv[0], &img, img.len);
 	cr_assert_eq(next_frame(sv[0], &in).type, FRAME_W_READY);
 
 	/* Pipelined inputs come back in order, each with its id. */
