@@ -31,7 +31,7 @@ Q	= $(if $(filter 1,$(V)),,@)
 
 SER_SRC	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c \
 	  serialize/json.c serialize/tpljson.c \
-	  serialize/crc32c.c serialize/journal.c
+	  serialize/crc32c.c serialize/journal.c serialize/fdpass.c
 WRK_SRC	= worker/main.c worker/serve.c worker/state.c worker/chan.c
 SUP_SRC	= $(wildcard supervisor/*.c)
 

@@ -22,20 +22,19 @@
  * fit in what is left waits, unread, until another's is taken, so that a
  * thousand clients sending 16 MiB inputs hold PEER_BUDGET_MAX, not 16 GiB.
  */
-#include <sys/socket.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "smsup.h"
 
 #define PEER_READ_MIN	4096		/* an idle peer's read buffer */
 #define PEER_READ_MAX	(256u << 10)	/* a busy one reads this much at once */
 #define PEER_BUDGET_MAX	(64u << 20)	/* clients' large frames, in all */
-#define PEER_FDS_MAX	8		/* descriptors queued each way */
+#define PEER_FDS_MAX	FDPASS_MAX	/* descriptors queued each way */
 
 struct peer_fd {
 	uint64_t	 at;	/* offset in the output stream of its frame */
@@ -464,43 +463,10 @@ peer_parse(struct peer *p)
 static ssize_t
 peer_recv(struct peer *p, void *data, size_t len)
 {
-	union {
-		struct cmsghdr	 h;
-		char		 b[CMSG_SPACE(sizeof(int) * PEER_FDS_MAX)];
-	}		 u;
-	struct iovec	 iov = { data, len };
-	struct msghdr	 msg;
-	struct cmsghdr	*c;
-	ssize_t		 n;
-	size_t		 k, i;
-	int		 fd;
-
 	if (!p->pass_fds)
 		return read(p->fd, data, len);
-	memset(&msg, 0, sizeof msg);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.b;
-	msg.msg_controllen = sizeof u.b;
-	if ((n = recvmsg(p->fd, &msg, MSG_CMSG_CLOEXEC)) == -1)
-		return -1;
-	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < k; i++) {
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-			if (p->nin_fds < PEER_FDS_MAX)
-				p->in_fds[p->nin_fds++] = fd;
-			else {
-				close(fd);
-				p->fd_broken = 1;
-			}
-		}
-	}
-	if (msg.msg_flags & MSG_CTRUNC)
-		p->fd_broken = 1;
-	return n;
+	return fdpass_recv(p->fd, data, len, p->in_fds, &p->nin_fds,
+	    PEER_FDS_MAX, &p->fd_broken);
 }
 
 /*
@@ -510,13 +476,6 @@ peer_recv(struct peer *p, void *data, size_t len)
 static ssize_t
 peer_send_some(struct peer *p)
 {
-	union {
-		struct cmsghdr	 h;
-		char		 b[CMSG_SPACE(sizeof(int))];
-	}		 u;
-	struct iovec	 iov;
-	struct msghdr	 msg;
-	struct cmsghdr	*c;
 	size_t		 len = buf_used(&p->out);
 	ssize_t		 n;
 	int		 fd = -1, i;
@@ -530,25 +489,7 @@ peer_send_some(struct peer *p)
 		} else if (p->out_fds[0].at - p->out_done < len)
 			len = p->out_fds[0].at - p->out_done;
 	}
-	if (fd == -1)
-		n = write(p->fd, buf_head(&p->out), len);
-	else {
-		iov.iov_base = buf_head(&p->out);
-		iov.iov_len = len;
-		memset(&msg, 0, sizeof msg);
-		memset(&u, 0, sizeof u);
-		msg.msg_iov = &iov;
-		msg.msg_iovlen = 1;
-		msg.msg_control = u.b;
-		msg.msg_controllen = sizeof u.b;
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof fd);
-		n = sendmsg(p->fd, &msg, MSG_NOSIGNAL);
-	}
-	if (n <= 0)
+	if ((n = fdpass_send(p->fd, buf_head(&p->out), len, fd)) <= 0)
 		return n;
 	if (fd != -1) {
 		close(fd);

@@ -6,12 +6,11 @@
  * in order and taken by the frames of the types that carry one. Blocking,
  * like the rest of the worker's loop.
  */
-#include <sys/socket.h>
-
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "frame.h"
 #include "worker-int.h"
 
@@ -26,39 +25,12 @@ chan_init(struct chan *c, int fd)
 ssize_t
 chan_recv(struct chan *c, void *data, size_t len)
 {
-	union {
-		struct cmsghdr	 h;
-		char		 b[CMSG_SPACE(sizeof(int) * CHAN_FDS_MAX)];
-	}		 u;
-	struct iovec	 iov = { data, len };
-	struct msghdr	 msg;
-	struct cmsghdr	*h;
-	ssize_t		 n;
-	size_t		 k, i;
-	int		 fd, broken = 0;
+	ssize_t	 n;
+	int	 broken = 0;
 
-	memset(&msg, 0, sizeof msg);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = u.b;
-	msg.msg_controllen = sizeof u.b;
-	if ((n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC)) == -1)
-		return -1;
-	for (h = CMSG_FIRSTHDR(&msg); h != NULL; h = CMSG_NXTHDR(&msg, h)) {
-		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
-			continue;
-		k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < k; i++) {
-			memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof fd);
-			if (c->nin < CHAN_FDS_MAX)
-				c->in[c->nin++] = fd;
-			else {
-				close(fd);
-				broken = 1;
-			}
-		}
-	}
-	if (broken || (msg.msg_flags & MSG_CTRUNC)) {
+	n = fdpass_recv(c->fd, data, len, c->in, &c->nin, CHAN_FDS_MAX,
+	    &broken);
+	if (n != -1 && broken) {
 		errno = EPROTO;
 		return -1;
 	}
@@ -115,16 +87,9 @@ chan_plain(const struct chan *c, const struct buf *out)
 int
 chan_flush(struct chan *c, struct buf *out)
 {
-	union {
-		struct cmsghdr	 h;
-		char		 b[CMSG_SPACE(sizeof(int))];
-	}		 u;
-	struct iovec	 iov;
-	struct msghdr	 msg;
-	struct cmsghdr	*h;
-	ssize_t		 n;
-	size_t		 len;
-	int		 fd, i;
+	ssize_t	 n;
+	size_t	 len;
+	int	 fd, i;
 
 	while (buf_used(out) > 0) {
 		len = buf_used(out);
@@ -135,24 +100,7 @@ chan_flush(struct chan *c, struct buf *out)
 				len = (size_t)(c->out[1].at - c->done);
 		} else if (c->nout > 0 && c->out[0].at - c->done < len)
 			len = (size_t)(c->out[0].at - c->done);
-		if (fd == -1)
-			n = write(c->fd, buf_head(out), len);
-		else {
-			iov.iov_base = buf_head(out);
-			iov.iov_len = len;
-			memset(&msg, 0, sizeof msg);
-			memset(&u, 0, sizeof u);
-			msg.msg_iov = &iov;
-			msg.msg_iovlen = 1;
-			msg.msg_control = u.b;
-			msg.msg_controllen = sizeof u.b;
-			h = CMSG_FIRSTHDR(&msg);
-			h->cmsg_level = SOL_SOCKET;
-			h->cmsg_type = SCM_RIGHTS;
-			h->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(h), &fd, sizeof fd);
-			n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
-		}
+		n = fdpass_send(c->fd, buf_head(out), len, fd);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)

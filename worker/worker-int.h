@@ -18,7 +18,7 @@ struct smsup_output {
 };
 
 /* chan.c: the channel to the supervisor, with descriptors. */
-#define CHAN_FDS_MAX	8
+#define CHAN_FDS_MAX	8	/* as FDPASS_MAX */
 struct chan {
 	int		 fd;
 	int		 in[CHAN_FDS_MAX];	/* received, not yet taken */
