@@ -799,12 +799,12 @@ bench_versions(const char *version, uint64_t *took)
 	struct buf		 p = { 0 }, in = { 0 };
 	struct reply		 r;
 	struct msg_reader	 mr;
-	static char		 scratch[8192];
-	char			 v[80], state[32];
-	uint32_t		 n, i, pid;
-	uint64_t		 t = units_now(), x;
+	static struct status_row row;
+	uint32_t		 n, i;
+	uint64_t		 t = units_now();
 	int			 fd, count = 0;
 
+	msg_put_u32(&p, 0);
 	msg_put_u32(&p, 0);
 	if ((fd = client_connect(sock)) == -1 ||
 	    client_request(fd, FRAME_C_STATUS, &p, &in, &r) != 1 ||
@@ -814,29 +814,15 @@ bench_versions(const char *version, uint64_t *took)
 		*took = units_now() - t;
 	close(fd);
 	msg_init(&mr, r.data, r.len);
-	msg_get_u32(&mr, &n);
-	/* The rows of machine_status_row. */
-	for (i = 0; i < n && !mr.err; i++) {
-		msg_get_str(&mr, scratch, sizeof scratch);
-		msg_get_str(&mr, v, sizeof v);
-		msg_get_u32(&mr, &pid);
-		msg_get_str(&mr, state, sizeof state);
-		if (strcmp(v, version) == 0 && strcmp(state, "running") == 0)
-			count++;
-		for (x = 0; x < 7; x++)
-			msg_get_u64(&mr, &t);
-		for (x = 0; x < 3; x++)
-			msg_get_str(&mr, scratch, sizeof scratch);
-		msg_get_u64(&mr, &t);
-		for (x = 0; x < 6; x++)
-			msg_get_str(&mr, scratch, sizeof scratch);
-		msg_get_u64(&mr, &t);
-		msg_get_str(&mr, scratch, sizeof scratch);
-		msg_get_u32(&mr, &pid);
-		msg_get_u64(&mr, &t);
-	}
-	if (mr.err)
+	if (msg_get_u32(&mr, &n) == -1)
 		bench_fatal("malformed status answer");
+	for (i = 0; i < n; i++) {
+		if (status_row_get(&mr, &row) == -1)
+			bench_fatal("malformed status answer");
+		if (strcmp(row.version, version) == 0 &&
+		    strcmp(row.state, "running") == 0)
+			count++;
+	}
 	buf_free(&p);
 	buf_free(&in);
 	return count;

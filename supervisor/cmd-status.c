@@ -29,92 +29,40 @@ static const struct option cmd_status_long[] = {
 };
 
 #define STATUS_COLS	9
+#define STATUS_CELL	80
 
 static const char *status_head[STATUS_COLS] = {
 	"NAME", "VERSION", "PID", "STATE", "INPUTS", "BUFFERED", "UPTIME",
 	"UPGRADES", "LAST PAUSE"
 };
 
-/* One row of machine_status_row, decoded. */
-struct status_row {
-	char		 name[SMSUP_NAME_MAX + 1];
-	char		 version[SMSUP_VERSION_MAX + 1];
-	uint32_t	 pid;
-	char		 state[32];
-	uint64_t	 inputs, held, inflight, uptime, upgrades, pause, errors;
-	char		 path[PATH_MAX];
-	char		 why[512];
-	char		 last[1024];
-	uint64_t	 restarts;
-	char		 crash[512];
-	char		 degraded[256];
-	char		 durability[16];
-	char		 type[SMSUP_NAME_MAX + 1];
-	char		 format[SMSUP_FORMAT_MAX + 1];
-	char		 fields[1024];
-	uint64_t	 rss;
-	char		 restart[16];
-	uint32_t	 last_ok;
-	uint64_t	 last_when;
-	char		 note[512];
-	uint64_t	 dropped;
-	uint32_t	 step_ms;
-	char		 cell[STATUS_COLS][80];
-};
 
 static int
-cmd_status_row(struct msg_reader *r, struct status_row *row)
+cmd_status_row(struct msg_reader *r, struct status_row *row,
+    char cell[][STATUS_CELL])
 {
-	msg_get_str(r, row->name, sizeof row->name);
-	msg_get_str(r, row->version, sizeof row->version);
-	msg_get_u32(r, &row->pid);
-	msg_get_str(r, row->state, sizeof row->state);
-	msg_get_u64(r, &row->inputs);
-	msg_get_u64(r, &row->held);
-	msg_get_u64(r, &row->inflight);
-	msg_get_u64(r, &row->uptime);
-	msg_get_u64(r, &row->upgrades);
-	msg_get_u64(r, &row->pause);
-	msg_get_u64(r, &row->errors);
-	msg_get_str(r, row->path, sizeof row->path);
-	msg_get_str(r, row->why, sizeof row->why);
-	msg_get_str(r, row->last, sizeof row->last);
-	msg_get_u64(r, &row->restarts);
-	msg_get_str(r, row->crash, sizeof row->crash);
-	msg_get_str(r, row->degraded, sizeof row->degraded);
-	msg_get_str(r, row->durability, sizeof row->durability);
-	msg_get_str(r, row->type, sizeof row->type);
-	msg_get_str(r, row->format, sizeof row->format);
-	msg_get_str(r, row->fields, sizeof row->fields);
-	msg_get_u64(r, &row->rss);
-	msg_get_str(r, row->restart, sizeof row->restart);
-	msg_get_u32(r, &row->last_ok);
-	msg_get_u64(r, &row->last_when);
-	msg_get_str(r, row->note, sizeof row->note);
-	msg_get_u64(r, &row->dropped);
-	msg_get_u32(r, &row->step_ms);
-	if (r->err)
+	if (status_row_get(r, row) == -1)
 		return -1;
-	snprintf(row->cell[0], sizeof row->cell[0], "%s", row->name);
-	snprintf(row->cell[1], sizeof row->cell[1], "%s",
+	snprintf(cell[0], STATUS_CELL, "%s", row->name);
+	snprintf(cell[1], STATUS_CELL, "%s",
 	    row->version[0] ? row->version : "-");
 	if (row->pid != 0)
-		snprintf(row->cell[2], sizeof row->cell[2], "%" PRIu32,
+		snprintf(cell[2], STATUS_CELL, "%" PRIu32,
 		    row->pid);
 	else
-		snprintf(row->cell[2], sizeof row->cell[2], "-");
-	snprintf(row->cell[3], sizeof row->cell[3], "%s", row->state);
-	snprintf(row->cell[4], sizeof row->cell[4], "%" PRIu64, row->inputs);
-	snprintf(row->cell[5], sizeof row->cell[5], "%" PRIu64, row->held);
+		snprintf(cell[2], STATUS_CELL, "-");
+	snprintf(cell[3], STATUS_CELL, "%s", row->state);
+	snprintf(cell[4], STATUS_CELL, "%" PRIu64, row->inputs);
+	snprintf(cell[5], STATUS_CELL, "%" PRIu64, row->held);
 	if (row->uptime > 0)
-		units_age(row->uptime, row->cell[6], sizeof row->cell[6]);
+		units_age(row->uptime, cell[6], STATUS_CELL);
 	else
-		snprintf(row->cell[6], sizeof row->cell[6], "-");
-	snprintf(row->cell[7], sizeof row->cell[7], "%" PRIu64, row->upgrades);
+		snprintf(cell[6], STATUS_CELL, "-");
+	snprintf(cell[7], STATUS_CELL, "%" PRIu64, row->upgrades);
 	if (row->pause > 0)
-		units_duration(row->pause, row->cell[8], sizeof row->cell[8]);
+		units_duration(row->pause, cell[8], STATUS_CELL);
 	else
-		snprintf(row->cell[8], sizeof row->cell[8], "-");
+		snprintf(cell[8], STATUS_CELL, "-");
 	return 0;
 }
 
@@ -129,7 +77,8 @@ cmd_status_line(const char **cells, const size_t *w)
 }
 
 static void
-cmd_status_table(struct status_row *rows, uint32_t n)
+cmd_status_table(struct status_row *rows, char (*cell)[STATUS_COLS][STATUS_CELL],
+    uint32_t n)
 {
 	const char	*cells[STATUS_COLS];
 	size_t		 w[STATUS_COLS];
@@ -139,13 +88,13 @@ cmd_status_table(struct status_row *rows, uint32_t n)
 	for (c = 0; c < STATUS_COLS; c++) {
 		w[c] = strlen(status_head[c]);
 		for (i = 0; i < n; i++)
-			if (strlen(rows[i].cell[c]) > w[c])
-				w[c] = strlen(rows[i].cell[c]);
+			if (strlen(cell[i][c]) > w[c])
+				w[c] = strlen(cell[i][c]);
 	}
 	cmd_status_line(status_head, w);
 	for (i = 0; i < n; i++) {
 		for (c = 0; c < STATUS_COLS; c++)
-			cells[c] = rows[i].cell[c];
+			cells[c] = cell[i][c];
 		cmd_status_line(cells, w);
 	}
 	for (i = 0; i < n; i++) {
@@ -267,6 +216,7 @@ cmd_status_exec(const char *path, int argc, char **argv)
 	struct reply		 r;
 	struct msg_reader	 mr;
 	struct status_row	*rows;
+	char			(*cell)[STATUS_COLS][STATUS_CELL];
 	uint32_t		 n, i;
 	int			 c, rc, json = 0, named;
 
@@ -287,15 +237,25 @@ cmd_status_exec(const char *path, int argc, char **argv)
 		return rc;
 	}
 	msg_init(&mr, r.data, r.len);
-	if (msg_get_u32(&mr, &n) == -1 || n > 100000 ||
-	    (rows = calloc(n ? n : 1, sizeof *rows)) == NULL) {
+	if (msg_get_u32(&mr, &n) == -1 || n > 100000) {
 		fprintf(stderr, "smsup: malformed status answer\n");
+		buf_free(&in);
+		return EXIT_FAIL;
+	}
+	rows = calloc(n ? n : 1, sizeof *rows);
+	cell = calloc(n ? n : 1, sizeof *cell);
+	if (rows == NULL || cell == NULL) {
+		fprintf(stderr, "smsup: out of memory\n");
+		free(rows);
+		free(cell);
+		buf_free(&in);
 		return EXIT_FAIL;
 	}
 	for (i = 0; i < n; i++)
-		if (cmd_status_row(&mr, &rows[i]) == -1) {
+		if (cmd_status_row(&mr, &rows[i], cell[i]) == -1) {
 			fprintf(stderr, "smsup: malformed status answer\n");
 			free(rows);
+			free(cell);
 			return EXIT_FAIL;
 		}
 	if (json) {
@@ -308,11 +268,12 @@ cmd_status_exec(const char *path, int argc, char **argv)
 		json_put_raw(&js, "]}\n");
 		fwrite(buf_head(&js), 1, buf_used(&js), stdout);
 	} else {
-		cmd_status_table(rows, n);
+		cmd_status_table(rows, cell, n);
 		for (i = 0; i < n && named; i++)
 			cmd_status_detail(&rows[i]);
 	}
 	free(rows);
+	free(cell);
 	buf_free(&in);
 	buf_free(&js);
 	return fflush(stdout) == 0 ? 0 : EXIT_FAIL;

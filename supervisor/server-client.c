@@ -318,7 +318,7 @@ server_client_status(struct client *c, const struct frame *f)
 	TAILQ_FOREACH(m, &machines, entry) {
 		if (!server_client_wants(f, m->name))
 			continue;
-		machine_status_row(m, &b, flags);
+		status_row_put(m, &b, flags);
 		rows++;
 	}
 	msg_setle32(b.data, rows);

@@ -349,9 +349,39 @@ void		 machine_adopt(struct machine *, struct child *);
 void		 machine_worker_frame(struct child *, const struct frame *);
 void		 machine_worker_gone(struct child *, const char *);
 const char	*machine_state_name(const struct machine *);
-#define STATUS_DETAIL	0x1	/* STATUS flag: read workers' memory */
-void		 machine_status_row(struct machine *, struct buf *, uint32_t);
 void		 machine_schedule_restart(struct machine *, double);
+
+/* status.c: one row of `smsup status`, both ends. */
+#define STATUS_DETAIL	0x1	/* STATUS flag: read workers' memory */
+
+struct status_row {
+	char		 name[SMSUP_NAME_MAX + 1];
+	char		 version[SMSUP_VERSION_MAX + 1];
+	uint32_t	 pid;
+	char		 state[32];
+	uint64_t	 inputs, held, inflight, uptime, upgrades, pause, errors;
+	char		 path[PATH_MAX];
+	char		 why[512];
+	char		 last[1024];
+	uint64_t	 restarts;
+	char		 crash[512];
+	char		 degraded[256];
+	char		 durability[16];
+	char		 type[SMSUP_NAME_MAX + 1];
+	char		 format[SMSUP_FORMAT_MAX + 1];
+	char		 fields[1024];
+	uint64_t	 rss;
+	char		 restart[16];
+	uint32_t	 last_ok;
+	uint64_t	 last_when;
+	char		 note[512];
+	uint64_t	 dropped;
+	uint32_t	 step_ms;
+};
+
+struct msg_reader;
+void		 status_row_put(struct machine *, struct buf *, uint32_t);
+int		 status_row_get(struct msg_reader *, struct status_row *);
 
 /* persist.c: what the store must have before anyone is told. */
 void		 machine_persist_later(struct machine *);
