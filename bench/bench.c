@@ -45,6 +45,8 @@ static char		 dir[PATH_MAX], sock[PATH_MAX], bin[PATH_MAX];
 static char		 build[PATH_MAX];
 static pid_t		 bench_sup = -1;	/* the supervisor running */
 
+static long	bench_vm_kib(pid_t, const char *);
+static int	bench_started(void);
 static int	bench_sh(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 
@@ -147,15 +149,49 @@ bench_start(const char *args)
 		_exit(127);
 	}
 	bench_sup = pid;
-	for (i = 0; i < 500; i++) {
+	/* Until it answers and none of its machines is still starting. */
+	for (i = 0; i < 1000; i++) {
 		if ((fd = client_connect(sock)) != -1) {
 			close(fd);
-			return pid;
+			if (bench_started())
+				return pid;
 		}
 		usleep(10000);
 	}
 	bench_fatal("the supervisor did not start (see %s/log)", dir);
 	return -1;
+}
+
+/* Whether no machine of the supervisor is starting. */
+static int
+bench_started(void)
+{
+	struct buf		 p = { 0 }, in = { 0 };
+	struct reply		 r;
+	struct msg_reader	 mr;
+	static struct status_row row;
+	uint32_t		 n, i;
+	int			 fd, starting = 0;
+
+	msg_put_u32(&p, 0);
+	msg_put_u32(&p, 0);
+	if ((fd = client_connect(sock)) == -1)
+		return 0;
+	if (client_request(fd, FRAME_C_STATUS, &p, &in, &r) != 1 ||
+	    r.type != FRAME_R_STATUS)
+		bench_fatal("status");
+	close(fd);
+	msg_init(&mr, r.data, r.len);
+	if (msg_get_u32(&mr, &n) == -1)
+		bench_fatal("malformed status answer");
+	for (i = 0; i < n; i++) {
+		if (status_row_get(&mr, &row) == -1)
+			bench_fatal("malformed status answer");
+		starting |= strcmp(row.state, "starting") == 0;
+	}
+	buf_free(&p);
+	buf_free(&in);
+	return !starting;
 }
 
 static void
@@ -715,6 +751,88 @@ bench_state_sizes(void)
 	(void)v1;
 }
 
+/*
+ * Calls (nop) for secs seconds to a blob machine holding size bytes, its
+ * snapshots every snap seconds ("0": none); their p99 in ms, the
+ * snapshots written by fork meanwhile, and the supervisor's peak RSS.
+ */
+static double
+bench_calls_holding(size_t size, const char *snap, double secs,
+    uint64_t *forks, long *hwm)
+{
+	struct buf		 p = { 0 }, in = { 0 };
+	struct reply		 r;
+	struct msg_reader	 mr;
+	static struct status_row row;
+	size_t			 n = 0, cap = 1 << 16;
+	double			*lat = calloc(cap, sizeof *lat), p99;
+	uint64_t		 t, end;
+	uint32_t		 rows;
+	char			 args[2 * PATH_MAX], cmd[64];
+	pid_t			 sup;
+	int			 fd;
+
+	snprintf(args, sizeof args, "--snapshot-inputs 0 --snapshot-interval "
+	    "%s --max-image 2047M blob='%s/bench/blob-v1'", snap, build);
+	sup = bench_start(args);
+	fd = client_connect(sock);
+	snprintf(cmd, sizeof cmd, "size %zu", size);
+	if (bench_call(fd, "blob", cmd, NULL, 0) != 0)
+		bench_fatal("blob %s failed", cmd);
+	end = units_now() + (uint64_t)(secs * 1e9);
+	while ((t = units_now()) < end && n < cap) {
+		if (bench_call(fd, "blob", "nop", NULL, 0) != 0)
+			bench_fatal("call failed");
+		lat[n++] = (double)(units_now() - t);
+		usleep(1000);
+	}
+	msg_put_u32(&p, 1);
+	msg_put_str(&p, "blob");
+	msg_put_u32(&p, 0);
+	if (client_request(fd, FRAME_C_STATUS, &p, &in, &r) != 1 ||
+	    r.type != FRAME_R_STATUS)
+		bench_fatal("status");
+	msg_init(&mr, r.data, r.len);
+	if (msg_get_u32(&mr, &rows) == -1 || rows != 1 ||
+	    status_row_get(&mr, &row) == -1)
+		bench_fatal("malformed status answer");
+	*forks = row.forks;
+	*hwm = bench_vm_kib(sup, "VmHWM");
+	close(fd);
+	bench_stop(sup);
+	p99 = bench_us((uint64_t)bench_quantile(lat, n, 0.99)) / 1000;
+	free(lat);
+	buf_free(&p);
+	buf_free(&in);
+	return p99;
+}
+
+/* Snapshots by fork: what calls wait while a large state is written. */
+static void
+bench_snapshots(void)
+{
+	size_t		 size = quick ? 64u << 20 : 1u << 30;
+	double		 secs = quick ? 2 : 6, on, off;
+	uint64_t	 forks, none;
+	long		 hwm, hwm0;
+	char		 name[96];
+
+	printf("calls while a large state snapshots\n");
+	off = bench_calls_holding(size, "0", secs, &none, &hwm0);
+	on = bench_calls_holding(size, "1", secs, &forks, &hwm);
+	snprintf(name, sizeof name, "calls, %zu MiB snapshotting every 1s, "
+	    "p99", size >> 20);
+	bench_figure(name, "ms", on, off, "<= 20ms and 5x", on <= 20 &&
+	    on <= 5 * off);
+	snprintf(name, sizeof name, "snapshots written by fork in %.0fs",
+	    secs);
+	bench_figure(name, "", (double)forks, -1, ">= 1", forks >= 1);
+	snprintf(name, sizeof name, "supervisor peak RSS, %zu MiB "
+	    "snapshotting", size >> 20);
+	bench_figure(name, "MiB", hwm / 1024., -1, "< 32MiB",
+	    hwm / 1024. < 32);
+}
+
 /* A client floods calls while upgrades go back and forth. */
 static void
 bench_flood(void)
@@ -755,18 +873,21 @@ bench_flood(void)
 	buf_free(&p);
 }
 
+/* A memory figure of /proc/PID/status (VmRSS, VmHWM), KiB. */
 static long
-bench_rss_kib(pid_t pid)
+bench_vm_kib(pid_t pid, const char *key)
 {
 	char	 path[64], line[256];
 	long	 v = -1;
+	size_t	 n = strlen(key);
 	FILE	*f;
 
 	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof line, f) != NULL)
-		if (sscanf(line, "VmRSS: %ld", &v) == 1)
+		if (strncmp(line, key, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%ld", &v) == 1)
 			break;
 	fclose(f);
 	return v;
@@ -836,7 +957,7 @@ bench_scale(void)
 	struct reply	 r;
 	uint64_t	 t, st;
 	char		 path[PATH_MAX], name[32], out[32];
-	long		 ticks;
+	long		 ticks, rss;
 	pid_t		 sup;
 
 	printf("%d machines\n", n);
@@ -890,8 +1011,9 @@ bench_scale(void)
 	    -1, "<= 5s", (double)t / 1e9 <= 5);
 	bench_figure("inputs lost by the upgrade of all", "", lost, -1, "0",
 	    lost == 0);
-	bench_figure("supervisor RSS", "MiB", (double)bench_rss_kib(sup) /
-	    1024, -1, "< 16MiB", bench_rss_kib(sup) < 16 * 1024);
+	rss = bench_vm_kib(sup, "VmRSS");
+	bench_figure("supervisor RSS", "MiB", (double)rss / 1024, -1,
+	    "< 16MiB", rss < 16 * 1024);
 
 	/* Idle: no CPU at all for 2 seconds. */
 	close(fd);
@@ -986,6 +1108,7 @@ main(int argc, char **argv)
 	bench_throughput();
 	bench_pauses();
 	bench_state_sizes();
+	bench_snapshots();
 	bench_flood();
 	bench_scale();
 	bench_write();

@@ -128,6 +128,9 @@ frame_type_name(uint8_t t)
 		{ FRAME_W_CRASH, "CRASH" }, { FRAME_W_SNAPSHOT, "SNAPSHOT" },
 		{ FRAME_W_STATE, "STATE" }, { FRAME_W_IMAGE_FD, "IMAGE_FD" },
 		{ FRAME_S_LOAD_FD, "LOAD_FD" },
+		{ FRAME_W_SNAPSHOT_FILE, "SNAPSHOT_FILE" },
+		{ FRAME_W_SNAPSHOT_FAIL, "SNAPSHOT_FAIL" },
+		{ FRAME_S_SNAPFILE, "SNAPFILE" },
 		{ FRAME_S_CONFIG, "CONFIG" },
 		{ FRAME_S_INIT, "INIT" }, { FRAME_S_LOAD, "LOAD" },
 		{ FRAME_S_INPUT, "INPUT" }, { FRAME_S_SERIALIZE, "SERIALIZE" },
@@ -155,5 +158,6 @@ frame_type_name(uint8_t t)
 int
 frame_has_fd(uint8_t t)
 {
-	return t == FRAME_W_IMAGE_FD || t == FRAME_S_LOAD_FD;
+	return t == FRAME_W_IMAGE_FD || t == FRAME_S_LOAD_FD ||
+	    t == FRAME_S_SNAPFILE;
 }

@@ -35,6 +35,9 @@ enum frame_type {
 	FRAME_W_STATE,		/* id = input seq; image after it (traced) */
 	FRAME_W_IMAGE_FD,	/* as IMAGE; u64 length; the image is in the
 				   sealed memfd passed with it (SCM_RIGHTS) */
+	FRAME_W_SNAPSHOT_FILE,	/* id = seq; u64 length, u32 CRC-32C: a
+				   snapshot child wrote the SNAPFILE */
+	FRAME_W_SNAPSHOT_FAIL,	/* id = seq; text: the child failed */
 
 	/* supervisor -> worker */
 	FRAME_S_INIT = 0x20,	/* start from init() */
@@ -46,6 +49,8 @@ enum frame_type {
 				   u32 flags (CONFIG_TRACE_STATE) */
 	FRAME_S_LOAD_FD,	/* as LOAD; u64 offset, u64 length of the image
 				   in the descriptor passed with it */
+	FRAME_S_SNAPFILE,	/* u64 offset: the file passed with it takes
+				   the next snapshot, by a child of the worker */
 
 	/* client -> supervisor */
 	FRAME_C_CALL = 0x40,	/* name, input: answered by R_OUTPUT or R_ERROR */
@@ -72,7 +77,9 @@ enum frame_type {
 };
 
 #define CONFIG_TRACE_STATE	0x1	/* W_STATE after every input */
+#define CONFIG_FORK		0x2	/* snapshots by fork, into SNAPFILEs */
 #define HELLO_CAP_FD		0x1	/* takes and gives images by descriptor */
+#define HELLO_CAP_FORK		0x2	/* snapshots by fork (CONFIG_FORK) */
 #define SERIALIZE_FD		0x1	/* an image may come as W_IMAGE_FD */
 
 /* Size caps: state images (LOAD, IMAGE) get their own, larger one. */

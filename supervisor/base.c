@@ -2,7 +2,8 @@
  * base.c: a machine's restart base, the state image a restarted worker
  * starts from (the latest snapshot, or the image an upgrade moved). Small
  * ones are kept in memory (m->snapshot); one that came by descriptor is
- * kept as that sealed memfd (m->snap_fd), never copied into the
+ * kept as that sealed memfd, or the snapshot file a snapshot child wrote
+ * (m->snap_fd, the image at m->snap_off in it), never copied into the
  * supervisor: it is mapped only while something reads it, written to the
  * store a chunk at a time, and handed to a worker that takes descriptors
  * as the descriptor itself.
@@ -23,6 +24,7 @@ void
 base_init(struct machine *m)
 {
 	m->snap_fd = -1;
+	m->snap_off = 0;
 	m->snap_len = 0;
 }
 
@@ -39,6 +41,7 @@ base_clear(struct machine *m)
 	if (m->snap_fd != -1)
 		close(m->snap_fd);
 	m->snap_fd = -1;
+	m->snap_off = 0;
 	m->snap_len = 0;
 	buf_reset(&m->snapshot);
 }
@@ -62,12 +65,20 @@ base_set_bytes(struct machine *m, const uint8_t *img, size_t len)
 int
 base_set_fd(struct machine *m, int fd, size_t len)
 {
+	return base_set_file(m, fd, 0, len);
+}
+
+/* The base is the image at off in this file (a dup is kept). */
+int
+base_set_file(struct machine *m, int fd, uint64_t off, size_t len)
+{
 	int	 d;
 
 	if ((d = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1)
 		return -1;
 	base_clear(m);
 	m->snap_fd = d;
+	m->snap_off = off;
 	m->snap_len = len;
 	return 0;
 }
@@ -99,19 +110,20 @@ base_map(const struct machine *m, size_t *len)
 		return NULL;
 	if (m->snap_fd == -1)
 		return buf_head(&m->snapshot);
-	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, m->snap_fd, 0);
+	p = mmap(NULL, m->snap_off + *len, PROT_READ, MAP_SHARED, m->snap_fd,
+	    0);
 	if (p == MAP_FAILED) {
 		*len = 0;
 		return NULL;
 	}
-	return p;
+	return (const uint8_t *)p + m->snap_off;
 }
 
 void
 base_unmap(const struct machine *m, const uint8_t *p, size_t len)
 {
 	if (m->snap_fd != -1 && p != NULL)
-		munmap((void *)p, len);
+		munmap((void *)(p - m->snap_off), m->snap_off + len);
 }
 
 /* Write the base (after input seq) and the journal since to m's store. */
@@ -119,8 +131,8 @@ int
 base_store(struct machine *m, uint64_t seq)
 {
 	if (m->snap_fd != -1)
-		return store_snapshot_fd(m->store, seq, m->snap_fd, 0,
-		    m->snap_len, &m->journal);
+		return store_snapshot_fd(m->store, seq, m->snap_fd,
+		    m->snap_off, m->snap_len, &m->journal);
 	return store_snapshot(m->store, seq, buf_used(&m->snapshot) ?
 	    buf_head(&m->snapshot) : NULL, buf_used(&m->snapshot),
 	    &m->journal);
@@ -139,7 +151,7 @@ base_send_load(struct machine *m, struct child *c)
 	int		 rc;
 
 	if (m->snap_fd != -1 && (c->caps & HELLO_CAP_FD)) {
-		msg_setle64(pos, 0);
+		msg_setle64(pos, m->snap_off);
 		msg_setle64(pos + 8, m->snap_len);
 		return peer_send_fd(c->peer, FRAME_S_LOAD_FD, 0, pos,
 		    sizeof pos, m->snap_fd);

@@ -245,6 +245,7 @@ child_spawn(const char *path, const char *name,
 		close(bin);
 		return NULL;
 	}
+	c->snapfd = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		close(bin);
@@ -363,6 +364,8 @@ child_finish(struct child *c, const char *why)
 	child_out_close(c);
 	if (c->progress != NULL)
 		munmap((void *)c->progress, PROGRESS_SIZE);
+	if (c->snapfd != -1)
+		close(c->snapfd);
 	free(c->from);
 	free(c);
 }

@@ -33,6 +33,7 @@ const struct cmd_entry cmd_run_entry = {
 	" [--max-restarts R/T]\n"
 	"                 [--snapshot-inputs N] [--snapshot-interval seconds]"
 	" [--fresh]\n"
+	"                 [--snapshot-fork yes|no] [--step-timeout seconds]\n"
 	"                 [--upgrade-timeout seconds] [--probation seconds]"
 	" [--max-image bytes]\n"
 	"                 [--user user] [--group group] [--limit-memory bytes]\n"

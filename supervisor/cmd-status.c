@@ -120,6 +120,27 @@ cmd_status_stamp(uint64_t when, char *s, size_t len)
 	strftime(s, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* How its snapshots are taken, and how the last ones went. */
+static void
+cmd_status_snapshots(const struct status_row *r)
+{
+	char	 s[64];
+
+	if (r->fork == STATUS_FORK_OFF && r->forks == 0) {
+		printf("  snapshots   inline\n");
+		return;
+	}
+	printf("  snapshots   %s: %" PRIu64 " written, %" PRIu64 " failed",
+	    r->fork == STATUS_FORK_ON ? "by fork" : r->fork == STATUS_FORK_OFF ?
+	    "inline (by fork before)" : "inline (the worker or the state "
+	    "directory cannot fork them)", r->forks, r->fork_fails);
+	if (r->fork_ns > 0) {
+		units_duration(r->fork_ns, s, sizeof s);
+		printf(", the last in %s", s);
+	}
+	printf("\n");
+}
+
 /* One machine, in detail, after the table. */
 static void
 cmd_status_detail(const struct status_row *r)
@@ -150,6 +171,7 @@ cmd_status_detail(const struct status_row *r)
 		printf("  deadline    none (--step-timeout 0)\n");
 	printf("  restarts    %" PRIu64 " (policy %s)%s%s\n", r->restarts,
 	    r->restart, r->crash[0] ? ", last: " : "", r->crash);
+	cmd_status_snapshots(r);
 	printf("  durability  %s%s%s%s%s\n", r->durability,
 	    r->degraded[0] ? ", degraded: " : "", r->degraded,
 	    r->note[0] ? "; " : "", r->note);
@@ -191,6 +213,13 @@ cmd_status_json_row(struct buf *b, const struct status_row *r)
 	json_put_key(b, 0, "storage_note");	json_put_cstr(b, r->note);
 	json_put_key(b, 0, "dropped");		json_put_u64(b, r->dropped);
 	json_put_key(b, 0, "step_timeout_ms");	json_put_u64(b, r->step_ms);
+	json_put_key(b, 0, "snapshot_fork");
+	json_put_cstr(b, r->fork == STATUS_FORK_ON ? "yes" :
+	    r->fork == STATUS_FORK_OFF ? "no" : "cannot");
+	json_put_key(b, 0, "fork_snapshots");	json_put_u64(b, r->forks);
+	json_put_key(b, 0, "fork_snapshot_failures");
+	json_put_u64(b, r->fork_fails);
+	json_put_key(b, 0, "fork_snapshot_ns");	json_put_u64(b, r->fork_ns);
 	json_put_key(b, 0, "memory_bytes");	json_put_u64(b, r->rss);
 	json_put_key(b, 0, "upgrades");		json_put_u64(b, r->upgrades);
 	json_put_key(b, 0, "last_pause_ns");	json_put_u64(b, r->pause);

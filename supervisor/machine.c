@@ -55,8 +55,6 @@
 struct machines	machines = TAILQ_HEAD_INITIALIZER(machines);
 
 static void	machine_timer_cb(struct ev_loop *, ev_timer *, int);
-static void	machine_worker_broken(struct machine *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
 
 struct machine *
 machine_find(const char *name)
@@ -577,6 +575,7 @@ machine_ready(struct machine *m)
 	m->since = units_now();
 	log_info("%s: running %s version %s (pid %ld)", m->name,
 	    m->worker->type, m->version, (long)m->worker->pid);
+	snapfork_offer(m);
 	recover_replay(m);
 	recover_caught_up(m);
 	machine_flush(m);
@@ -591,7 +590,7 @@ machine_ready(struct machine *m)
  * The worker broke the protocol: treated as crashed (restarted or not by
  * the machine's policy), unless one on probation can fall back.
  */
-static void
+void
 machine_worker_broken(struct machine *m, const char *fmt, ...)
 {
 	struct child	*c = m->worker;
@@ -671,6 +670,11 @@ machine_worker_frame(struct child *c, const struct frame *f)
 		return;
 	if (f->type == FRAME_W_IMAGE_FD) {
 		machine_image_fd(m, f);
+		return;
+	}
+	if (f->type == FRAME_W_SNAPSHOT_FILE ||
+	    f->type == FRAME_W_SNAPSHOT_FAIL) {
+		snapfork_frame(m, c, f);
 		return;
 	}
 	/* Answers to SERIALIZE carry the request's token (serial.c). */

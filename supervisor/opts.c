@@ -25,10 +25,12 @@ opts_default(struct machine_opts *o)
 	o->max_restarts = 5;
 	o->restart_window = 10;
 	o->step_timeout = SMSUP_STEP_TIMEOUT;
+	o->snap_fork = 1;
 }
 
 static const char *opts_durability[] = { "none", "batch", "always" };
 static const char *opts_restart[] = { "permanent", "transient", "temporary" };
+static const char *opts_yesno[] = { "no", "yes" };
 
 const char *
 opts_restart_name(int r)
@@ -166,6 +168,11 @@ opts_parse(int ch, const char *arg, struct machine_opts *o, uint32_t *set,
 		o->step_timeout = d;
 		*set |= OPT_STEP_TIMEOUT;
 		return 0;
+	case 'K':
+		if ((o->snap_fork = opts_word(arg, opts_yesno, 2)) == -1)
+			goto bad;
+		*set |= OPT_SNAP_FORK;
+		return 0;
 	}
 	snprintf(err, len, "unknown option");
 	return -1;
@@ -190,6 +197,7 @@ const struct option opts_long[] = {
 	{ "limit-files", required_argument, NULL, 'O' },
 	{ "limit-cpu", required_argument, NULL, 'C' },
 	{ "step-timeout", required_argument, NULL, 'W' },
+	{ "snapshot-fork", required_argument, NULL, 'K' },
 	{ "state-dir", required_argument, NULL, 'S' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "pid-file", required_argument, NULL, 'p' },
@@ -231,6 +239,7 @@ opts_encode(struct buf *b, const struct machine_opts *o, uint32_t set)
 	msg_put_u64(b, o->limit_files);
 	msg_put_u64(b, o->limit_cpu);
 	msg_put_u32(b, (uint32_t)(o->step_timeout * 1000));
+	msg_put_u32(b, (uint32_t)o->snap_fork);
 }
 
 /* Read them back over the defaults; -1 if malformed or out of range. */
@@ -238,7 +247,7 @@ int
 opts_decode(struct msg_reader *r, struct machine_opts *o)
 {
 	struct machine_opts	 in;
-	uint32_t		 set, t, p, dur, rs, win, step;
+	uint32_t		 set, t, p, dur, rs, win, step, fork = 1;
 
 	opts_default(o);
 	memset(&in, 0, sizeof in);
@@ -258,7 +267,10 @@ opts_decode(struct msg_reader *r, struct machine_opts *o)
 	msg_get_u64(r, &in.limit_files);
 	msg_get_u64(r, &in.limit_cpu);
 	msg_get_u32(r, &step);
-	if (r->err || dur > 2 || rs > 2 || t > 3600000 || p > 3600000 ||
+	/* Came later: a request without it has the default. */
+	if (r->off + 4 <= r->len)
+		msg_get_u32(r, &fork);
+	if (r->err || fork > 1 || dur > 2 || rs > 2 || t > 3600000 || p > 3600000 ||
 	    step > 86400000 ||
 	    in.image_max > FRAME_IMAGE_MAX_DEFAULT - 4096 ||
 	    in.max_restarts > SMSUP_MAX_RESTARTS || win > 86400000)
@@ -294,5 +306,7 @@ opts_decode(struct msg_reader *r, struct machine_opts *o)
 		o->limit_cpu = in.limit_cpu;
 	if (set & OPT_STEP_TIMEOUT)
 		o->step_timeout = step / 1000.;
+	if (set & OPT_SNAP_FORK)
+		o->snap_fork = (int)fork;
 	return 0;
 }

@@ -231,6 +231,7 @@ recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
 		return;
 	m->persisted_at = units_now();
 	base_store(m, seq);
+	snapfork_offer(m);
 }
 
 /* The answer to a snapshot the supervisor asked for (serial.c). */
@@ -271,7 +272,8 @@ recover_config(struct machine *m, struct child *c)
 	msg_put_u32(w, m->opts.snap_inputs);
 	msg_put_u32(w, m->opts.snap_ms);
 	msg_put_u64(w, m->opts.image_max);
-	msg_put_u32(w, m->ntracers_state > 0 ? CONFIG_TRACE_STATE : 0);
+	msg_put_u32(w, (m->ntracers_state > 0 ? CONFIG_TRACE_STATE : 0) |
+	    (snapfork_wanted(m, c) ? CONFIG_FORK : 0));
 	frame_end(w, at);
 	peer_kick(c->peer);
 }

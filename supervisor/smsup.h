@@ -73,7 +73,8 @@
 #define OPT_LIMIT_FILES		0x1000
 #define OPT_LIMIT_CPU		0x2000
 #define OPT_STEP_TIMEOUT	0x4000
-#define OPTS_MACHINE	"TPMNIDRXFUGAOCW"	/* their opts_long codes */
+#define OPT_SNAP_FORK		0x8000
+#define OPTS_MACHINE	"TPMNIDRXFUGAOCWK"	/* their opts_long codes */
 #define OPTS_NAME_MAX	32		/* user and group names */
 
 struct machine_opts {
@@ -93,6 +94,7 @@ struct machine_opts {
 	uint64_t	 limit_files;		/* RLIMIT_NOFILE */
 	uint64_t	 limit_cpu;		/* RLIMIT_CPU seconds */
 	double		 step_timeout;		/* seconds; 0: none */
+	int		 snap_fork;		/* snapshots by fork */
 };
 
 /* One upgrade, as `smsup history` shows it. */
@@ -141,6 +143,7 @@ void		 base_clear(struct machine *);
 void		 base_free(struct machine *);
 int		 base_set_bytes(struct machine *, const uint8_t *, size_t);
 int		 base_set_fd(struct machine *, int, size_t);
+int		 base_set_file(struct machine *, int, uint64_t, size_t);
 int		 base_fd_valid(int, uint64_t);
 const uint8_t	*base_map(const struct machine *, size_t *);
 void		 base_unmap(const struct machine *, const uint8_t *, size_t);
@@ -184,6 +187,8 @@ struct child {
 	int		 status;
 	int		 hello;		/* HELLO received */
 	uint32_t	 caps;		/* HELLO_CAP_* it said it has */
+	int		 snapfd;	/* the SNAPFILE it holds (snapfork.c) */
+	uint64_t	 snap_started;	/* when it was given, monotonic ns */
 	int		 busy;		/* draining at exit: do not free */
 	uint64_t	 crash_seq;	/* input it died in (CRASH), or 0 */
 	char		 crash[64];	/* what the CRASH frame said */
@@ -286,7 +291,8 @@ struct machine {
 
 	/* Its way back (recover.c): snapshot + the inputs since. */
 	struct buf		 snapshot;	/* state image; empty: init */
-	int			 snap_fd;	/* or in this memfd (base.c) */
+	int			 snap_fd;	/* or in this memfd or file */
+	uint64_t		 snap_off;	/* at this offset (base.c) */
 	size_t			 snap_len;	/* its length */
 	uint64_t		 snap_seq;	/* last input in the snapshot */
 	struct buf		 journal;	/* INPUT frames after it */
@@ -327,6 +333,10 @@ struct machine {
 	/* Snapshots asked for when its journal grows (backlog.c). */
 	ev_tstamp		 snap_asked;
 	char			 snap_failed[128];	/* why the last failed */
+	int			 snapfork_off;	/* no O_TMPFILE there */
+	uint64_t		 snapforks;	/* written by a child */
+	uint64_t		 snapfork_fails;
+	uint64_t		 snapfork_ns;	/* the last one took */
 
 	/* How long its worker may owe an answer (deadline.c). */
 	ev_timer		 step_timer;
@@ -350,6 +360,14 @@ void		 machine_worker_frame(struct child *, const struct frame *);
 void		 machine_worker_gone(struct child *, const char *);
 const char	*machine_state_name(const struct machine *);
 void		 machine_schedule_restart(struct machine *, double);
+void		 machine_worker_broken(struct machine *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* snapfork.c: snapshots written by a child of the worker. */
+int		 snapfork_wanted(const struct machine *, const struct child *);
+void		 snapfork_offer(struct machine *);
+void		 snapfork_frame(struct machine *, struct child *,
+		    const struct frame *);
 
 /* status.c: one row of `smsup status`, both ends. */
 #define STATUS_DETAIL	0x1	/* STATUS flag: read workers' memory */
@@ -377,7 +395,12 @@ struct status_row {
 	char		 note[512];
 	uint64_t	 dropped;
 	uint32_t	 step_ms;
+	uint32_t	 fork;		/* STATUS_FORK_* */
+	uint64_t	 forks, fork_fails, fork_ns;
 };
+#define STATUS_FORK_OFF		0	/* --snapshot-fork no, or no store */
+#define STATUS_FORK_ON		1
+#define STATUS_FORK_CANNOT	2	/* the worker or directory cannot */
 
 struct msg_reader;
 void		 status_row_put(struct machine *, struct buf *, uint32_t);
@@ -466,6 +489,10 @@ int		 store_snapshot(struct store *, uint64_t, const void *, size_t,
 		    const struct buf *);
 int		 store_snapshot_fd(struct store *, uint64_t, int, uint64_t,
 		    size_t, const struct buf *);
+int		 store_snapfile(struct store *);
+int		 store_snapshot_file(struct store *, uint64_t, int, size_t,
+		    uint32_t, const struct buf *);
+void		 store_snapshot_failed(struct store *, const char *);
 void		 store_dropped(struct store *, uint64_t, const char *,
 		    const void *, size_t);
 void		 store_vis(struct buf *, const uint8_t *, size_t);

@@ -46,6 +46,13 @@ status_row_put(struct machine *m, struct buf *b, uint32_t flags)
 	msg_put_str(b, m->store != NULL ? store_note(m->store) : "");
 	msg_put_u64(b, m->dropped);
 	msg_put_u32(b, (uint32_t)(m->opts.step_timeout * 1000));
+	msg_put_u32(b, m->store == NULL || !m->opts.snap_fork ?
+	    STATUS_FORK_OFF : m->snapfork_off || (m->worker != NULL &&
+	    m->worker->hello && !snapfork_wanted(m, m->worker)) ?
+	    STATUS_FORK_CANNOT : STATUS_FORK_ON);
+	msg_put_u64(b, m->snapforks);
+	msg_put_u64(b, m->snapfork_fails);
+	msg_put_u64(b, m->snapfork_ns);
 }
 
 /* A row as status_row_put wrote it; -1 if the answer is malformed. */
@@ -80,5 +87,9 @@ status_row_get(struct msg_reader *r, struct status_row *row)
 	msg_get_str(r, row->note, sizeof row->note);
 	msg_get_u64(r, &row->dropped);
 	msg_get_u32(r, &row->step_ms);
+	msg_get_u32(r, &row->fork);
+	msg_get_u64(r, &row->forks);
+	msg_get_u64(r, &row->fork_fails);
+	msg_get_u64(r, &row->fork_ns);
 	return r->err ? -1 : 0;
 }

@@ -81,23 +81,26 @@ static int	store_lockfd = -1;
  * loop. It is handed dup()s of their descriptors (closed when synced), so
  * a store may close or go away meanwhile. The queue is short: a sync
  * covers every write before it, so one more can be skipped when full.
+ * It also closes the last descriptor of pruned snapshots, unlinked while
+ * open: freeing a large file's blocks takes time the loop has not.
  */
 #define STORE_SYNC_QUEUE	64
 static pthread_mutex_t	store_sync_mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	store_sync_cv = PTHREAD_COND_INITIALIZER;
 static int		store_sync_fds[STORE_SYNC_QUEUE];
+static int		store_sync_close[STORE_SYNC_QUEUE];	/* no sync */
 static int		store_sync_n;
 static int		store_sync_started;
 
 static void	store_sync_cb(struct ev_loop *, ev_timer *, int);
 static void	store_retry_timer_cb(struct ev_loop *, ev_timer *, int);
 static int	store_snapshot_from(struct store *, uint64_t, const void *, int,
-		    uint64_t, size_t, const struct buf *);
+		    uint64_t, size_t, const uint32_t *, const struct buf *);
 
 static void *
 store_sync_thread(void *arg)
 {
-	int	 fd;
+	int	 fd, only;
 
 	(void)arg;
 	pthread_mutex_lock(&store_sync_mtx);
@@ -105,8 +108,9 @@ store_sync_thread(void *arg)
 		while (store_sync_n == 0)
 			pthread_cond_wait(&store_sync_cv, &store_sync_mtx);
 		fd = store_sync_fds[--store_sync_n];
+		only = store_sync_close[store_sync_n];
 		pthread_mutex_unlock(&store_sync_mtx);
-		if (fdatasync(fd) == -1)
+		if (!only && fdatasync(fd) == -1)
 			log_warn("journal fsync (batch)");
 		close(fd);
 		pthread_mutex_lock(&store_sync_mtx);
@@ -114,27 +118,53 @@ store_sync_thread(void *arg)
 	return NULL;
 }
 
+/* Have the syncer start, if it has not. Called with the lock held. */
+static void
+store_sync_start(void)
+{
+	sigset_t	 all, old;
+	pthread_t	 t;
+
+	if (store_sync_started)
+		return;
+	/* The thread takes no signals: the loop handles them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&t, NULL, store_sync_thread, NULL) == 0) {
+		pthread_detach(t);
+		store_sync_started = 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Have the syncer close fd (taken: the last of an unlinked file). */
+static void
+store_close_later(int fd)
+{
+	pthread_mutex_lock(&store_sync_mtx);
+	store_sync_start();
+	if (store_sync_started && store_sync_n < STORE_SYNC_QUEUE) {
+		store_sync_close[store_sync_n] = 1;
+		store_sync_fds[store_sync_n++] = fd;
+		pthread_cond_signal(&store_sync_cv);
+		fd = -1;
+	}
+	pthread_mutex_unlock(&store_sync_mtx);
+	if (fd != -1)
+		close(fd);
+}
+
 /* Have the syncer fdatasync fd soon. */
 static void
 store_sync_later(int fd)
 {
-	sigset_t	 all, old;
-	pthread_t	 t;
-	int		 dup;
+	int	 dup;
 
 	pthread_mutex_lock(&store_sync_mtx);
-	if (!store_sync_started) {
-		/* The thread takes no signals: the loop handles them. */
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		if (pthread_create(&t, NULL, store_sync_thread, NULL) == 0) {
-			pthread_detach(t);
-			store_sync_started = 1;
-		}
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
+	store_sync_start();
 	if (store_sync_started && store_sync_n < STORE_SYNC_QUEUE &&
 	    (dup = fcntl(fd, F_DUPFD_CLOEXEC, 3)) != -1) {
+		store_sync_close[store_sync_n] = 0;
 		store_sync_fds[store_sync_n++] = dup;
 		pthread_cond_signal(&store_sync_cv);
 	}
@@ -823,7 +853,7 @@ store_prune(struct store *s, uint64_t keep)
 	static const char *const kinds[] = { "snapshot", "journal" };
 	uint64_t	 v[STORE_EPOCHS_MAX];
 	char		 file[64], rel[PATH_MAX];
-	int		 k, i, n;
+	int		 k, i, n, fd;
 
 	for (k = 0; k < 2; k++) {
 		if ((n = store_epochs(s, kinds[k], v, STORE_EPOCHS_MAX)) <= 0)
@@ -832,8 +862,13 @@ store_prune(struct store *s, uint64_t keep)
 			if (v[i] >= keep)
 				continue;
 			store_epoch_name(file, sizeof file, kinds[k], v[i]);
-			unlinkat(store_rootfd, store_rel(s, file, rel,
-			    sizeof rel), 0);
+			store_rel(s, file, rel, sizeof rel);
+			/* Its blocks are freed by the last close, elsewhere. */
+			fd = k == 0 ? openat(store_rootfd, rel, O_RDONLY |
+			    O_NOFOLLOW | O_CLOEXEC) : -1;
+			unlinkat(store_rootfd, rel, 0);
+			if (fd != -1)
+				store_close_later(fd);
 		}
 	}
 }
@@ -848,7 +883,7 @@ int
 store_snapshot(struct store *s, uint64_t seq, const void *img, size_t len,
     const struct buf *frames)
 {
-	return store_snapshot_from(s, seq, img, -1, 0, len, frames);
+	return store_snapshot_from(s, seq, img, -1, 0, len, NULL, frames);
 }
 
 /* The same, of an image of len bytes at off in fd (a memfd, a file). */
@@ -856,12 +891,71 @@ int
 store_snapshot_fd(struct store *s, uint64_t seq, int fd, uint64_t off,
     size_t len, const struct buf *frames)
 {
-	return store_snapshot_from(s, seq, NULL, fd, off, len, frames);
+	return store_snapshot_from(s, seq, NULL, fd, off, len, NULL, frames);
+}
+
+/*
+ * An unnamed file in the machine's directory for a snapshot child to
+ * write (snapfork.c): its image goes after JOURNAL_SNAP_HDR_LEN bytes.
+ * -1 with errno (EOPNOTSUPP and kin: the file system has no O_TMPFILE).
+ */
+int
+store_snapfile(struct store *s)
+{
+	return openat(s->dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
+/*
+ * The same as store_snapshot, of a store_snapfile a snapshot child wrote
+ * and synced: len bytes of image after the header, of CRC-32C crc. Only
+ * the header is written here, then the file is named and renamed in.
+ */
+int
+store_snapshot_file(struct store *s, uint64_t seq, int fd, size_t len,
+    uint32_t crc, const struct buf *frames)
+{
+	return store_snapshot_from(s, seq, NULL, fd, JOURNAL_SNAP_HDR_LEN, len,
+	    &crc, frames);
+}
+
+/* A snapshot child failed: the previous snapshot stays; status says so. */
+void
+store_snapshot_failed(struct store *s, const char *why)
+{
+	store_notef(s, "snapshot not written: %s (the previous one stays)",
+	    why);
+}
+
+/* Name the snapfile fd name/file.tmp, its header written and synced. */
+static int
+store_link_snapshot(struct store *s, const char *file, uint64_t seq,
+    uint64_t epoch, int fd, size_t len, uint32_t crc)
+{
+	struct buf	 hdr = { 0 };
+	char		 tmp[NAME_MAX + 8], rel[PATH_MAX], self[64];
+	int		 rc = -1, saved;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", file);
+	store_rel(s, tmp, rel, sizeof rel);
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	if (journal_snapshot_header(&hdr, seq, epoch, len, crc) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	unlinkat(store_rootfd, rel, 0);
+	if (pwrite(fd, buf_head(&hdr), buf_used(&hdr), 0) ==
+	    (ssize_t)buf_used(&hdr) && fdatasync(fd) == 0 &&
+	    linkat(AT_FDCWD, self, store_rootfd, rel, AT_SYMLINK_FOLLOW) == 0)
+		rc = 0;
+	saved = errno;
+	buf_free(&hdr);
+	errno = saved;
+	return rc;
 }
 
 static int
 store_snapshot_from(struct store *s, uint64_t seq, const void *img, int fd,
-    uint64_t off, size_t len, const struct buf *frames)
+    uint64_t off, size_t len, const uint32_t *written, const struct buf *frames)
 {
 	struct buf	 jnl = { 0 };
 	int		 has = img != NULL || fd != -1;
@@ -883,8 +977,10 @@ store_snapshot_from(struct store *s, uint64_t seq, const void *img, int fd,
 	 * goes in: past the renames, the loader takes epoch e, so from
 	 * then on no input may go to the old journal, whatever fails.
 	 */
-	if ((has && store_put_snapshot(s, sname, seq, e, img, fd, off,
-	    len) == -1) || (jfd = store_put_file(s, jname, &jnl, 1)) == -1) {
+	if ((has && (written != NULL ? store_link_snapshot(s, sname, seq, e,
+	    fd, len, *written) : store_put_snapshot(s, sname, seq, e, img, fd,
+	    off, len)) == -1) ||
+	    (jfd = store_put_file(s, jname, &jnl, 1)) == -1) {
 		saved = errno;
 		if (has)
 			store_unlink(s, sname, 1);

@@ -290,6 +290,8 @@ upgrade_finish(struct upgrade *up, int ok, const char *report)
 	if (m->upgrade == up)
 		m->upgrade = NULL;
 	m->suspended = 0;
+	/* Whichever worker serves now gets its file for snapshots. */
+	snapfork_offer(m);
 	upgrade_group_done(up->g);
 }
 

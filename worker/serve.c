@@ -4,9 +4,12 @@
  * order, write every answer of the batch with one write.
  */
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <poll.h>
@@ -44,7 +47,20 @@ struct serve {
 	uint32_t		 dirty;		/* inputs since the snapshot */
 	uint64_t		 snap_at;	/* when it was taken, ms */
 	uint32_t		 trace;		/* CONFIG_TRACE_STATE: W_STATE */
+
+	/* Snapshots by fork (CONFIG_FORK): a child writes the SNAPFILE. */
+	int			 fork;
+	int			 snapfd;	/* the file for the next; -1 */
+	uint64_t		 snapoff;	/* where its image starts */
+	pid_t			 child;		/* writing one; 0: none */
+	int			 childfd;	/* its result comes on it */
+	uint64_t		 child_seq;	/* the last input in it */
+	uint8_t			 res[256];	/* the result, as it comes */
+	size_t			 nres;
 };
+
+/* What a snapshot child says before it exits: ok, u64 length, u32 CRC. */
+#define SERVE_RES_OK	13
 
 /*
  * Crash reports. While step runs, a fatal signal or an exit() first writes
@@ -252,22 +268,158 @@ serve_now_ms(void)
 }
 
 /*
+ * A snapshot child: the state as of the fork, written to the SNAPFILE by
+ * tpl into its mapping and synced; its result on fd, then it exits. It
+ * dies with its parent.
+ */
+static void
+serve_snapshot_child(struct serve *s, pid_t parent, int fd)
+{
+	uint8_t		 res[sizeof s->res];
+	const char	*e;
+	size_t		 len, n;
+	uint32_t	 crc;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	close(s->fd);
+	if (state_file(s->state, (size_t)s->image_max, s->snapfd,
+	    (size_t)s->snapoff, &len, &crc) == 0) {
+		res[0] = 1;
+		msg_setle64(res + 1, (uint64_t)len);
+		msg_setle32(res + 9, crc);
+		n = SERVE_RES_OK;
+	} else {
+		res[0] = 0;
+		e = state_lasterr();
+		n = strlen(e) < sizeof res - 1 ? strlen(e) : sizeof res - 1;
+		memcpy(res + 1, e, n);
+		n++;
+	}
+	serve_write_all(fd, res, n);
+	_exit(0);
+}
+
+/* Fork a snapshot child for the state after last_seq. 0, or -1. */
+static int
+serve_fork_snapshot(struct serve *s)
+{
+	pid_t	 parent = getpid(), pid;
+	int	 p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		serve_snapshot_child(s, parent, p[1]);
+	}
+	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	/* The file is the child's now: the next comes with the result. */
+	close(s->snapfd);
+	s->snapfd = -1;
+	s->child = pid;
+	s->childfd = p[0];
+	s->child_seq = s->last_seq;
+	s->nres = 0;
+	return 0;
+}
+
+/*
+ * The snapshot child's result may have come (its descriptor is readable):
+ * once it has exited, SNAPSHOT_FILE or SNAPSHOT_FAIL with why.
+ */
+static void
+serve_snapshot_reap(struct serve *s)
+{
+	uint8_t	 n[12];
+	char	 why[sizeof s->res + 64];
+	ssize_t	 r;
+	int	 status;
+
+	while ((r = read(s->childfd, s->res + s->nres,
+	    sizeof s->res - s->nres)) > 0)
+		s->nres += (size_t)r;
+	if (r == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	close(s->childfd);
+	s->childfd = -1;
+	while (waitpid(s->child, &status, 0) == -1 && errno == EINTR)
+		;
+	s->child = 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    s->nres == SERVE_RES_OK && s->res[0] == 1) {
+		memcpy(n, s->res + 1, sizeof n);
+		frame_put(&s->out, FRAME_W_SNAPSHOT_FILE, s->child_seq, n,
+		    sizeof n);
+		return;
+	}
+	if (WIFSIGNALED(status))
+		snprintf(why, sizeof why, "the snapshot child was killed by "
+		    "signal %d", WTERMSIG(status));
+	else if (s->nres > 1 && s->res[0] == 0)
+		snprintf(why, sizeof why, "the snapshot child: %.*s",
+		    (int)(s->nres - 1), (const char *)s->res + 1);
+	else
+		snprintf(why, sizeof why, "the snapshot child exited with "
+		    "status %d", WEXITSTATUS(status));
+	serve_text(s, FRAME_W_SNAPSHOT_FAIL, s->child_seq, why);
+}
+
+/* The worker stops: a snapshot child still running is of no use. */
+static void
+serve_snapshot_abandon(struct serve *s)
+{
+	if (s->child > 0) {
+		kill(s->child, SIGKILL);
+		while (waitpid(s->child, NULL, 0) == -1 && errno == EINTR)
+			;
+		close(s->childfd);
+		s->child = 0;
+	}
+	if (s->snapfd != -1)
+		close(s->snapfd);
+	s->snapfd = -1;
+}
+
+/*
  * Send a snapshot if one is due: the state after input last_seq, for the
- * supervisor to restart from. A failure is reported on stderr and the
- * next try waits for the next period.
+ * supervisor to restart from. By fork when the supervisor gave a file
+ * for it: a child writes it while this process goes on serving, and one
+ * still running when the next is due makes it wait, and so does one
+ * whose file has not come yet. Else inline. A
+ * failure is reported (SNAPSHOT_FAIL, or on stderr) and the next try
+ * waits for the next period.
  */
 static void
 serve_snapshot(struct serve *s, int force)
 {
 	size_t	 at;
 
-	if (!s->started || s->dirty == 0)
+	/* By fork, a snapshot waits for its file (the next comes soon). */
+	if (!s->started || s->dirty == 0 || s->child > 0 ||
+	    (s->fork && s->snapfd == -1))
 		return;
 	if (!force && !(s->snap_inputs != 0 && s->dirty >= s->snap_inputs) &&
 	    !(s->snap_ms != 0 && serve_now_ms() - s->snap_at >= s->snap_ms))
 		return;
 	s->dirty = 0;
 	s->snap_at = serve_now_ms();
+	if (s->fork && s->snapfd != -1) {
+		if (serve_fork_snapshot(s) == -1) {
+			snprintf((char *)s->res, sizeof s->res, "cannot fork a "
+			    "snapshot child: %s", strerror(errno));
+			serve_text(s, FRAME_W_SNAPSHOT_FAIL, s->last_seq,
+			    (const char *)s->res);
+		}
+		return;
+	}
 	at = frame_begin(&s->out, FRAME_W_SNAPSHOT, 0, s->last_seq);
 	if (at == (size_t)-1 || state_save(s->state, &s->out,
 	    (size_t)s->image_max) == -1) {
@@ -279,13 +431,32 @@ serve_snapshot(struct serve *s, int force)
 	frame_end(&s->out, at);
 }
 
+/* SNAPFILE: the file the next snapshot child writes (taken from f). */
+static void
+serve_snapfile(struct serve *s, struct frame *f)
+{
+	struct msg_reader	 r;
+	uint64_t		 off;
+
+	msg_init(&r, f->payload, f->len);
+	msg_get_u64(&r, &off);
+	if (msg_end(&r) == -1 || f->fd == -1 || off > (1u << 20))
+		return;
+	if (s->snapfd != -1)
+		close(s->snapfd);
+	s->snapfd = f->fd;
+	s->snapoff = off;
+	f->fd = -1;
+}
+
 /* How long the next read may wait: until a snapshot is due, or forever. */
 static int
 serve_wait_ms(const struct serve *s)
 {
 	uint64_t	 now, due;
 
-	if (!s->started || s->dirty == 0 || s->snap_ms == 0)
+	if (!s->started || s->dirty == 0 || s->snap_ms == 0 || s->child > 0 ||
+	    (s->fork && s->snapfd == -1))
 		return -1;
 	now = serve_now_ms();
 	due = s->snap_at + s->snap_ms;
@@ -308,7 +479,8 @@ serve_config(struct serve *s, const struct frame *f)
 		msg_get_u32(&r, &flags);
 	if (msg_end(&r) == -1)
 		return;
-	s->trace = flags;
+	s->trace = flags & CONFIG_TRACE_STATE;
+	s->fork = (flags & CONFIG_FORK) != 0;
 	s->snap_inputs = inputs;
 	s->snap_ms = ms;
 	if (cap > 0 && cap < s->image_max)
@@ -472,7 +644,7 @@ serve_hello(struct serve *s)
 	/* SMSUP_INLINE_IMAGES=1: every image inline, as workers before. */
 	env = getenv("SMSUP_INLINE_IMAGES");
 	msg_put_u32(&s->out, env != NULL && strcmp(env, "1") == 0 ? 0 :
-	    HELLO_CAP_FD);
+	    HELLO_CAP_FD | HELLO_CAP_FORK);
 	if (frame_end(&s->out, at) == -1)
 		return -1;
 	return serve_flush(s);
@@ -480,7 +652,7 @@ serve_hello(struct serve *s)
 
 /* Returns 1 to stop, 0 to go on, -1 on a protocol error. */
 static int
-serve_frame(struct serve *s, const struct frame *f)
+serve_frame(struct serve *s, struct frame *f)
 {
 	switch (f->type) {
 	case FRAME_S_INPUT:
@@ -496,6 +668,9 @@ serve_frame(struct serve *s, const struct frame *f)
 		return 0;
 	case FRAME_S_CONFIG:
 		serve_config(s, f);
+		return 0;
+	case FRAME_S_SNAPFILE:
+		serve_snapfile(s, f);
 		return 0;
 	case FRAME_S_STOP:
 		return 1;
@@ -548,6 +723,7 @@ serve_run(int fd, void *state)
 
 	memset(&s, 0, sizeof s);
 	s.fd = fd;
+	s.snapfd = s.childfd = -1;
 	chan_init(&s.ch, fd);
 	s.state = state;
 	s.lim.max = FRAME_MAX_DEFAULT;
@@ -562,12 +738,22 @@ serve_run(int fd, void *state)
 		/* Room for a read and for the terminator serve_input adds. */
 		if (buf_reserve(&s.in, 65536) == -1)
 			return 1;
-		/* Idle with inputs since the snapshot: wake up when it is due. */
-		if ((wait = serve_wait_ms(&s)) >= 0) {
-			struct pollfd	 pfd = { fd, POLLIN, 0 };
+		/*
+		 * Idle with inputs since the snapshot: wake up when it is due;
+		 * with a snapshot child, when it is done.
+		 */
+		if ((wait = serve_wait_ms(&s)) >= 0 || s.child > 0) {
+			struct pollfd	 pfd[2] = { { fd, POLLIN, 0 },
+					    { s.childfd, POLLIN, 0 } };
 
-			if (poll(&pfd, 1, wait) == 0) {
+			rc = poll(pfd, s.child > 0 ? 2 : 1, wait);
+			if (rc == -1 && errno != EINTR)
+				return 1;
+			if (rc > 0 && s.child > 0 && pfd[1].revents != 0)
+				serve_snapshot_reap(&s);
+			if (rc == 0)
 				serve_snapshot(&s, 1);
+			if (rc <= 0 || pfd[0].revents == 0) {
 				if (serve_flush(&s) == -1)
 					return 1;
 				continue;
@@ -610,6 +796,7 @@ serve_run(int fd, void *state)
 		if (serve_flush(&s) == -1)
 			return 1;
 	}
+	serve_snapshot_abandon(&s);
 	if (s.started && smsup_machine.destroy != NULL)
 		smsup_machine.destroy(state);
 	serve_self = NULL;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "crc32c.h"
 #include "image.h"
 #include "json.h"
 #include "worker-int.h"
@@ -411,6 +412,54 @@ state_image(void *state, size_t max, size_t fd_min, struct buf *b, int *fdp,
 		return -1;
 	}
 	*fdp = fd;
+	*lenp = total;
+	return 0;
+}
+
+/*
+ * The state's image written at off in fd (a snapshot file the supervisor
+ * opened: a snapshot child writes it), by tpl straight into its mapping,
+ * then synced: *lenp its length and *crcp its CRC-32C. 0, or -1 with the
+ * error.
+ */
+int
+state_file(void *state, size_t max, int fd, size_t off, size_t *lenp,
+    uint32_t *crcp)
+{
+	const struct smsup_machine	*m = &smsup_machine;
+	struct buf			 hdr = { 0 };
+	tpl_node			*tn = NULL;
+	size_t				 sz, total;
+	uint8_t				*p = MAP_FAILED;
+
+	if (state_pack(state, max, &tn, &sz) == -1)
+		return -1;
+	if (image_encode_header(&hdr, m->name, m->version, m->format,
+	    sz) == -1) {
+		tpl_free(tn);
+		return smsup_error("out of memory for an image header");
+	}
+	total = buf_used(&hdr) + sz;
+	if (ftruncate(fd, (off_t)(off + total)) == -1 ||
+	    (p = mmap(NULL, off + total, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0)) == MAP_FAILED) {
+		smsup_error("a snapshot file of %zu bytes: %s", off + total,
+		    strerror(errno));
+		tpl_free(tn);
+		buf_free(&hdr);
+		return -1;
+	}
+	memcpy(p + off, buf_head(&hdr), buf_used(&hdr));
+	buf_free(&hdr);
+	if (state_dump(tn, p + off + (total - sz), sz) == -1) {
+		munmap(p, off + total);
+		return -1;
+	}
+	*crcp = crc32c(0, p + off, total);
+	munmap(p, off + total);
+	if (fdatasync(fd) == -1)
+		return smsup_error("syncing the snapshot file: %s",
+		    strerror(errno));
 	*lenp = total;
 	return 0;
 }

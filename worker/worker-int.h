@@ -46,6 +46,7 @@ int		 state_restore(void *, const uint8_t *, size_t);
 int		 state_save(void *, struct buf *, size_t);
 int		 state_image(void *, size_t, size_t, struct buf *, int *,
 		     size_t *);
+int		 state_file(void *, size_t, int, size_t, size_t *, uint32_t *);
 const char	*state_lasterr(void);
 void		 state_clearerr(void);
 int		 state_accepts(const char *);

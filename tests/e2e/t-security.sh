@@ -18,9 +18,21 @@ expect_match "$(cat "$T/log")" 'noisy\[[0-9]+\]: said on stderr \?\[31m' "a work
 expect_match "$(cat "$T/log")" 'noisy\[[0-9]+\]: and on stdout' "a worker's stdout"
 "$S" stop noisy >/dev/null 2>&1 || true
 
-# The worker: descriptors 0, 1, 2 and its channel 3, nothing else.
+# The worker: descriptors 0, 1, 2 and its channel 3, and the file for
+# its next snapshot (unnamed, in its own state directory), nothing else.
+worker_fds() {
+	fds=$(ls /proc/"$1"/fd | sort -n | tr '\n' ' ')
+	case "$fds" in
+	"0 1 2 3 ") ;;
+	"0 1 2 3 4 ")
+		expect_match "$(readlink /proc/"$1"/fd/4)" "^$T/state/$2/#[0-9]+ \\(deleted\\)\$" \
+		    "$3: the snapshot file"
+		;;
+	*) fail "$3: $fds" ;;
+	esac
+}
 pid=$(col counter 3)
-expect "$(ls /proc/"$pid"/fd | sort -n | tr '\n' ' ')" "0 1 2 3 " "worker descriptors"
+worker_fds "$pid" counter "worker descriptors"
 env=$(tr '\0' '\n' <"/proc/$pid/environ")
 expect_match "$env" '^SMSUP_FD=3$' "SMSUP_FD"
 expect_match "$env" '^SMSUP_MACHINE=counter$' "SMSUP_MACHINE"
@@ -75,7 +87,7 @@ expect_match "$(cat "/proc/$pid/limits")" 'Max open files +64 +64 ' "file limit"
 [ -n "$SANITIZED" ] ||
 	expect_match "$(cat "/proc/$pid/limits")" 'Max address space +536870912 +536870912 ' "memory limit"
 expect_match "$(cat "/proc/$pid/limits")" 'Max cpu time +3600 +3600 ' "cpu limit"
-expect "$(ls /proc/"$pid"/fd | sort -n | tr '\n' ' ')" "0 1 2 3 " "descriptors of a forked worker"
+worker_fds "$pid" lim "descriptors of a forked worker"
 # Neither our terminal nor our log: a pipe, a session of its own, its HOME.
 expect_match "$(readlink "/proc/$pid/fd/1") $(readlink "/proc/$pid/fd/2")" '^pipe:\[[0-9]+\] pipe:\[[0-9]+\]$' "stdout and stderr of another user's worker"
 [ "$(awk '{ print $6 }' "/proc/$pid/stat")" != "$(awk '{ print $6 }' "/proc/$SUP/stat")" ] ||

@@ -14,6 +14,7 @@
 
 #include <criterion/criterion.h>
 
+#include "crc32c.h"
 #include "frame.h"
 #include "image.h"
 #include "msg.h"
@@ -336,8 +337,8 @@ Test(worker, protocol)
 	cr_assert_str_eq(s, "1");
 	msg_get_str(&r, s, sizeof s);		/* field names: none */
 	cr_assert_str_eq(s, "");
-	msg_get_u32(&r, &n);			/* it takes descriptors */
-	cr_assert_eq(n, HELLO_CAP_FD);
+	msg_get_u32(&r, &n);	/* it takes descriptors, forks snapshots */
+	cr_assert_eq(n, HELLO_CAP_FD | HELLO_CAP_FORK);
 	cr_assert_eq(msg_end(&r), 0);
 
 	/* An input before the state exists is an error, not a crash. */
@@ -433,6 +434,102 @@ Test(worker, protocol)
 	close(sv[0]);
 	buf_free(&in);
 	buf_free(&img);
+}
+
+/* SNAPFILE of a new unnamed file, its image to go at off. */
+static int
+snapfile(int fd, uint64_t off)
+{
+	struct chan	 c;
+	struct buf	 out = { 0 };
+	uint8_t		 pos[8];
+	int		 m;
+
+	cr_assert_neq(m = memfd_create("snap", MFD_CLOEXEC), -1);
+	msg_setle64(pos, off);
+	chan_init(&c, fd);
+	/* (The channel closes what it sent.) */
+	cr_assert_eq(chan_put_fd(&c, &out, FRAME_S_SNAPFILE, 0, pos,
+	    sizeof pos, dup(m)), 0);
+	cr_assert_eq(chan_flush(&c, &out), 0);
+	buf_free(&out);
+	return m;
+}
+
+/*
+ * Snapshots by fork: configured so (CONFIG_FORK, one every input), the
+ * worker waits for a file, then a child writes the image after off in it
+ * while the worker answers; SNAPSHOT_FILE says its length and CRC.
+ */
+Test(worker, snapshot_by_fork)
+{
+	struct buf		 in = { 0 };
+	struct msg_reader	 r;
+	struct frame		 f;
+	struct image		 hdr;
+	uint8_t			 cfg[20] = { 0 }, *p;
+	uint64_t		 len;
+	uint32_t		 crc;
+	int			 sv[2], status, m, seen;
+	pid_t			 pid;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	if ((pid = fork()) == 0) {
+		close(sv[0]);
+		state_hooks();
+		_exit(serve_run(sv[1], calloc(1, sizeof(struct pair))));
+	}
+	close(sv[1]);
+	cr_assert_eq(next_frame(sv[0], &in).type, FRAME_W_HELLO);
+	msg_setle32(cfg, 1);
+	msg_setle32(cfg + 16, CONFIG_FORK);
+	send_frame(sv[0], FRAME_S_CONFIG, 0, cfg, sizeof cfg);
+	send_frame(sv[0], FRAME_S_INIT, 0, NULL, 0);
+	cr_assert_eq(next_frame(sv[0], &in).type, FRAME_W_READY);
+
+	/* No file yet: no snapshot, inline or not. */
+	send_frame(sv[0], FRAME_S_INPUT, 1, "incr", 4);
+	send_frame(sv[0], FRAME_S_SERIALIZE, 5, NULL, 0);
+	cr_assert_eq(next_frame(sv[0], &in).type, FRAME_W_OUTPUT);
+	cr_assert_eq(next_frame(sv[0], &in).type, FRAME_W_IMAGE);
+
+	/* The file comes: the state after input 1 goes to it. */
+	m = snapfile(sv[0], 64);
+	send_frame(sv[0], FRAME_S_INPUT, 2, "incr", 4);
+	for (seen = 0; seen < 2;) {
+		f = next_frame(sv[0], &in);
+		if (f.type == FRAME_W_OUTPUT) {
+			cr_assert_eq(f.id, 2);
+			seen++;
+			continue;
+		}
+		cr_assert_eq(f.type, FRAME_W_SNAPSHOT_FILE);
+		cr_assert(f.id == 1 || f.id == 2);
+		msg_init(&r, f.payload, f.len);
+		msg_get_u64(&r, &len);
+		msg_get_u32(&r, &crc);
+		cr_assert_eq(msg_end(&r), 0);
+		p = mmap(NULL, 64 + len, PROT_READ, MAP_SHARED, m, 0);
+		cr_assert_neq(p, MAP_FAILED);
+		cr_assert_eq(crc32c(0, p + 64, len), crc);
+		cr_assert_eq(image_decode(p + 64, len, &hdr), IMAGE_OK);
+		cr_assert_str_eq(hdr.format, "S(ii)");
+		munmap(p, 64 + len);
+		seen++;
+	}
+	close(m);
+
+	/* Nothing more until another file comes (input 2 is not written). */
+	send_frame(sv[0], FRAME_S_SERIALIZE, 6, NULL, 0);
+	f = next_frame(sv[0], &in);
+	cr_assert_eq(f.type, FRAME_W_IMAGE);
+	cr_assert_eq(f.id, 6);
+
+	send_frame(sv[0], FRAME_S_STOP, 0, NULL, 0);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(sv[0]);
+	buf_free(&in);
 }
 
 Test(worker, protocol_errors_end_the_worker)
