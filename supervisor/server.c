@@ -42,8 +42,9 @@ static ev_prepare	 server_prepare;
  */
 #define SERVER_ACCEPT_PAUSE	0.5	/* seconds after EMFILE */
 #define SERVER_FD_RESERVE	96	/* descriptors kept from clients */
-#define SERVER_FD_PER_MACHINE	8	/* two workers (an upgrade), their
-				   output, journal, directory */
+#define SERVER_FD_PER_MACHINE	10	/* two workers (an upgrade), their
+				   output, journal, directory, restart
+				   base, snapshot file, one being written */
 static ev_timer		 server_accept_timer;
 static int		 server_accept_paused;	/* 1 EMFILE, 2 the cap */
 static uint64_t		 server_refused;	/* since the last log */
