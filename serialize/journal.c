@@ -78,15 +78,19 @@ journal_snapshot_header(struct buf *b, uint64_t seq, uint64_t epoch,
 	return 0;
 }
 
-/* A whole snapshot file: its seq, epoch and image, or -1 with why. */
+/*
+ * The header of a snapshot file of flen bytes, from its first len bytes
+ * (at least JOURNAL_SNAP_HDR_LEN, or all of a smaller file): its seq,
+ * epoch, the length and CRC-32C of its image, which starts at *off.
+ * -1 with why.
+ */
 int
-journal_snapshot_decode(const uint8_t *p, size_t len, uint64_t *seq,
-    uint64_t *epoch, const uint8_t **img, size_t *imglen, const char **why)
+journal_snapshot_head(const uint8_t *p, size_t len, uint64_t flen,
+    uint64_t *seq, uint64_t *epoch, uint64_t *imglen, uint32_t *crc,
+    size_t *off, const char **why)
 {
 	struct msg_reader	 r;
 	const uint8_t		*hdr;
-	uint64_t		 n;
-	uint32_t		 crc;
 	int			 v;
 
 	if ((v = journal_check(p, len, JOURNAL_SNAP_MAGIC, why)) == -1)
@@ -97,9 +101,9 @@ journal_snapshot_decode(const uint8_t *p, size_t len, uint64_t *seq,
 	*epoch = 0;
 	if (v == 2)
 		msg_get_u64(&r, epoch);
-	msg_get_u64(&r, &n);
-	msg_get_u32(&r, &crc);
-	if (r.err || n != len - r.off) {
+	msg_get_u64(&r, imglen);
+	msg_get_u32(&r, crc);
+	if (r.err || *imglen != flen - r.off) {
 		*why = "snapshot truncated or with trailing bytes";
 		return -1;
 	}
@@ -107,7 +111,23 @@ journal_snapshot_decode(const uint8_t *p, size_t len, uint64_t *seq,
 		*why = "snapshot of an impossible input number";
 		return -1;
 	}
-	*img = p + r.off;
+	*off = r.off;
+	return 0;
+}
+
+/* A whole snapshot file: its seq, epoch and image, or -1 with why. */
+int
+journal_snapshot_decode(const uint8_t *p, size_t len, uint64_t *seq,
+    uint64_t *epoch, const uint8_t **img, size_t *imglen, const char **why)
+{
+	uint64_t	 n;
+	uint32_t	 crc;
+	size_t		 off;
+
+	if (journal_snapshot_head(p, len, len, seq, epoch, &n, &crc, &off,
+	    why) == -1)
+		return -1;
+	*img = p + off;
 	*imglen = (size_t)n;
 	if (crc32c(0, *img, *imglen) != crc) {
 		*why = "snapshot checksum mismatch";

@@ -51,6 +51,8 @@ int	journal_snapshot_header(struct buf *, uint64_t, uint64_t, uint64_t,
 	    uint32_t);
 int	journal_snapshot_encode(struct buf *, uint64_t, uint64_t,
 	    const void *, size_t);
+int	journal_snapshot_head(const uint8_t *, size_t, uint64_t, uint64_t *,
+	    uint64_t *, uint64_t *, uint32_t *, size_t *, const char **);
 int	journal_snapshot_decode(const uint8_t *, size_t, uint64_t *,
 	    uint64_t *, const uint8_t **, size_t *, const char **);
 int	journal_log_header(struct buf *, uint64_t, uint64_t);

@@ -234,6 +234,7 @@ static int
 machine_open_store(struct machine *m, char *err, size_t len)
 {
 	char		 moved[PATH_MAX];
+	struct store_image fi;
 	uint64_t	 last;
 	int		 rc;
 
@@ -253,12 +254,24 @@ machine_open_store(struct machine *m, char *err, size_t len)
 	    NULL)
 		return -1;
 	persist_open(m);
-	rc = store_load(m->store, &m->snapshot, &m->snap_seq, &m->journal,
-	    &last, err, len);
+	rc = store_load(m->store, &m->snapshot, &fi, &m->snap_seq,
+	    &m->journal, &last, err, len);
 	if (rc == -1) {
 		store_close(m->store);
 		m->store = NULL;
 		return -1;
+	}
+	/* A snapshot file's image stays there: the base is the file. */
+	if (fi.fd != -1) {
+		if (base_set_file(m, fi.fd, fi.off, fi.len) == -1) {
+			snprintf(err, len, "cannot keep its snapshot: %s",
+			    strerror(errno));
+			close(fi.fd);
+			store_close(m->store);
+			m->store = NULL;
+			return -1;
+		}
+		close(fi.fd);
 	}
 	m->next_seq = last + 1;
 	m->applied_seq = last;

@@ -480,8 +480,14 @@ struct store	*store_open(const char *, int, char *, size_t);
 void		 store_set_retry(struct store *, store_retry_cb *, void *);
 void		 store_close(struct store *);
 int		 store_aside(const char *, char *, size_t);
-int		 store_load(struct store *, struct buf *, uint64_t *,
-		    struct buf *, uint64_t *, char *, size_t);
+/* A loaded snapshot's image, left in its file (fd -1: none there). */
+struct store_image {
+	int		 fd;
+	uint64_t	 off;
+	size_t		 len;
+};
+int		 store_load(struct store *, struct buf *, struct store_image *,
+		    uint64_t *, struct buf *, uint64_t *, char *, size_t);
 void		 store_append(struct store *, const uint8_t *, size_t);
 void		 store_strike(struct store *, uint64_t);
 int		 store_flush(struct store *);

@@ -679,6 +679,68 @@ store_read(struct store *s, const char *file, struct buf *b)
 	return n == -1 ? -1 : 0;
 }
 
+/*
+ * Open name/file, a snapshot, and check it a chunk at a time (its header,
+ * the CRC of its image): the image stays in the file, never in memory.
+ * Its descriptor, or -1: with *why if the file is bad, without if it
+ * could not be read.
+ */
+static int
+store_open_snapshot(struct store *s, const char *file, uint64_t *seq,
+    uint64_t *epoch, uint64_t *off, size_t *len, const char **why)
+{
+	uint8_t		 head[256], *chunk;
+	char		 rel[PATH_MAX];
+	struct stat	 st;
+	uint64_t	 n, done;
+	uint32_t	 crc, c = 0;
+	size_t		 hoff, k;
+	ssize_t		 r;
+	int		 fd;
+
+	*why = NULL;
+	fd = openat(store_rootfd, store_rel(s, file, rel, sizeof rel),
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > STORE_FILE_MAX ||
+	    (r = pread(fd, head, sizeof head, 0)) == -1 ||
+	    (chunk = malloc(STORE_CHUNK)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	if (journal_snapshot_head(head, (size_t)r, (uint64_t)st.st_size, seq,
+	    epoch, &n, &crc, &hoff, why) == -1) {
+		free(chunk);
+		close(fd);
+		return -1;
+	}
+	for (done = 0; done < n; done += (uint64_t)r) {
+		k = n - done < STORE_CHUNK ? (size_t)(n - done) : STORE_CHUNK;
+		if ((r = pread(fd, chunk, k, (off_t)(hoff + done))) <= 0) {
+			if (r == -1 && errno == EINTR) {
+				r = 0;
+				continue;
+			}
+			*why = r == 0 ? "snapshot truncated" : NULL;
+			free(chunk);
+			close(fd);
+			return -1;
+		}
+		c = crc32c(c, chunk, (size_t)r);
+	}
+	free(chunk);
+	if (c != crc) {
+		*why = "snapshot checksum mismatch";
+		close(fd);
+		return -1;
+	}
+	*off = hoff;
+	*len = (size_t)n;
+	return fd;
+}
+
 /* The epochs of the files of this kind in the machine's directory. */
 static int
 store_epochs(struct store *s, const char *kind, uint64_t *v, int max)
@@ -1106,21 +1168,24 @@ store_load_legacy(struct store *s, struct buf *image, uint64_t *snap_seq,
  * cannot be used (nothing is touched then).
  */
 int
-store_load(struct store *s, struct buf *image, uint64_t *snap_seq,
-    struct buf *frames, uint64_t *last, char *err, size_t len)
+store_load(struct store *s, struct buf *image, struct store_image *fimg,
+    uint64_t *snap_seq, struct buf *frames, uint64_t *last, char *err,
+    size_t len)
 {
 	struct store_jnl	 jn[STORE_EPOCHS_MAX];
 	struct store_struck	 st = { 0 };
-	struct buf		 b = { 0 };
 	uint64_t		 se[STORE_EPOCHS_MAX], je[STORE_EPOCHS_MAX];
 	uint64_t		 epoch, base_epoch, max_epoch = 0;
-	const uint8_t		*img;
 	const char		*why;
 	char			 file[64], bad[512] = "";
-	size_t			 n;
+	uint64_t		 off = 0;
+	size_t			 n = 0;
 	int			 ns, nj, i, k, rc = -1, newest, used, cut = 0;
-	int			 fallback = 0, anomaly = 0;
+	int			 fallback = 0, anomaly = 0, sfd = -1;
 
+	fimg->fd = -1;
+	fimg->off = 0;
+	fimg->len = 0;
 	buf_reset(image);
 	buf_reset(frames);
 	*snap_seq = *last = 0;
@@ -1162,16 +1227,18 @@ store_load(struct store *s, struct buf *image, uint64_t *snap_seq,
 	 * newest journal continues.
 	 */
 	for (i = 0; i <= ns; i++) {
-		buf_reset(image);
+		if (sfd != -1)
+			close(sfd);
+		sfd = -1;
 		*snap_seq = 0;
 		base_epoch = 0;
 		if (i < ns) {
 			store_epoch_name(file, sizeof file, "snapshot", se[i]);
-			if (store_read(s, file, &b) == -1)
+			sfd = store_open_snapshot(s, file, snap_seq, &epoch,
+			    &off, &n, &why);
+			if (sfd == -1 && why == NULL)
 				continue;
-			why = NULL;
-			if (journal_snapshot_decode(b.data, b.len, snap_seq,
-			    &epoch, &img, &n, &why) == -1 || epoch != se[i]) {
+			if (sfd == -1 || epoch != se[i]) {
 				if (why == NULL)
 					why = "its epoch is not its name's";
 				log_warnx("%s/%s/%s: %s: not used", store_root,
@@ -1205,8 +1272,12 @@ store_load(struct store *s, struct buf *image, uint64_t *snap_seq,
 			fallback = 1;
 			continue;
 		}
-		if (i < ns)
-			buf_add(image, img, n);
+		if (i < ns) {
+			fimg->fd = sfd;
+			fimg->off = off;
+			fimg->len = n;
+			sfd = -1;
+		}
 		store_filter(frames, &st);
 		if (i > 0 && (ns > 0 || nj > 0))
 			log_warnx("%s/%s: %s", store_root, s->name, i < ns ?
@@ -1247,13 +1318,16 @@ found:
 	 */
 	s->jfd = -1;
 	s->epoch = max_epoch;
-	if (store_snapshot(s, *snap_seq, buf_used(image) ? buf_head(image) :
-	    NULL, buf_used(image), frames) == -1)
+	if ((fimg->fd != -1 ? store_snapshot_fd(s, *snap_seq, fimg->fd,
+	    fimg->off, fimg->len, frames) : store_snapshot(s, *snap_seq,
+	    buf_used(image) ? buf_head(image) : NULL, buf_used(image),
+	    frames)) == -1)
 		store_degrade(s, "a new journal");
 done:
 	for (k = 0; k < nj; k++)
 		buf_free(&jn[k].b);
-	buf_free(&b);
+	if (sfd != -1)
+		close(sfd);
 	free(st.v);
 	return rc;
 }

@@ -98,18 +98,28 @@ load(const char *dir)
 {
 	struct loaded	 l;
 	struct buf	 image = { 0 }, frames = { 0 };
+	struct store_image fi;
 	struct store	*s;
 	char		 path[PATH_MAX];
+	ssize_t		 n;
 
 	memset(&l, 0, sizeof l);
 	snprintf(path, sizeof path, "%s/%s", root, dir);
 	cr_assert_eq(store_lock(path, l.err, sizeof l.err), 0, "%s", l.err);
 	cr_assert_not_null(s = store_open("m", DURABILITY_BATCH, l.err,
 	    sizeof l.err));
-	l.rc = store_load(s, &image, &l.snap_seq, &frames, &l.last, l.err,
+	l.rc = store_load(s, &image, &fi, &l.snap_seq, &frames, &l.last, l.err,
 	    sizeof l.err);
-	snprintf(l.image, sizeof l.image, "%.*s", (int)buf_used(&image),
-	    (const char *)buf_head(&image));
+	/* An image of a snapshot file stays there, named by its fd. */
+	if (fi.fd != -1) {
+		cr_assert_lt(fi.len, sizeof l.image);
+		n = pread(fi.fd, l.image, fi.len, (off_t)fi.off);
+		cr_assert_eq(n, (ssize_t)fi.len);
+		l.image[n] = '\0';
+		close(fi.fd);
+	} else
+		snprintf(l.image, sizeof l.image, "%.*s",
+		    (int)buf_used(&image), (const char *)buf_head(&image));
 	seqs(&frames, l.seqs, sizeof l.seqs);
 	store_close(s);
 	store_unlock();
@@ -129,6 +139,7 @@ static void
 history(void)
 {
 	struct buf	 b = { 0 }, frames = { 0 }, img = { 0 };
+	struct store_image fi;
 	struct store	*s;
 	uint64_t	 snap, last, i;
 	char		 path[PATH_MAX], err[512];
@@ -137,8 +148,9 @@ history(void)
 	cr_assert_eq(store_lock(path, err, sizeof err), 0, "%s", err);
 	cr_assert_not_null(s = store_open("m", DURABILITY_BATCH, err,
 	    sizeof err));
-	cr_assert_eq(store_load(s, &img, &snap, &frames, &last, err,
+	cr_assert_eq(store_load(s, &img, &fi, &snap, &frames, &last, err,
 	    sizeof err), 0);
+	cr_assert_eq(fi.fd, -1);
 	for (i = 1; i <= 5; i++) {
 		buf_reset(&b);
 		input(&b, i);
