@@ -169,8 +169,6 @@ snapfork_frame(struct machine *m, struct child *c, const struct frame *f)
 	}
 	if (f->type == FRAME_W_SNAPSHOT_FAIL) {
 		snprintf(why, sizeof why, "%.*s", (int)f->len, f->payload);
-		log_warnx("%s: snapshot of input %llu not written: %s", m->name,
-		    (unsigned long long)f->id, why);
 		m->snapfork_fails++;
 		snprintf(m->snap_failed, sizeof m->snap_failed, "%s", why);
 		store_snapshot_failed(m->store, why);

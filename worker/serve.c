@@ -57,7 +57,11 @@ struct serve {
 	uint64_t		 child_seq;	/* the last input in it */
 	uint8_t			 res[256];	/* the result, as it comes */
 	size_t			 nres;
+	uint64_t		 retry_at;	/* after a failed one, ms */
 };
+
+/* After a snapshot child failed, the next waits this long (as Redis). */
+#define SERVE_RETRY_MS	5000
 
 /* What a snapshot child says before it exits: ok, u64 length, u32 CRC. */
 #define SERVE_RES_OK	13
@@ -360,6 +364,7 @@ serve_snapshot_reap(struct serve *s)
 		    sizeof n);
 		return;
 	}
+	s->retry_at = serve_now_ms() + SERVE_RETRY_MS;
 	if (WIFSIGNALED(status))
 		snprintf(why, sizeof why, "the snapshot child was killed by "
 		    "signal %d", WTERMSIG(status));
@@ -395,7 +400,7 @@ serve_snapshot_abandon(struct serve *s)
  * still running when the next is due makes it wait, and so does one
  * whose file has not come yet. Else inline. A
  * failure is reported (SNAPSHOT_FAIL, or on stderr) and the next try
- * waits for the next period.
+ * waits for the next period; after a failed child, at least 5 s.
  */
 static void
 serve_snapshot(struct serve *s, int force)
@@ -404,7 +409,7 @@ serve_snapshot(struct serve *s, int force)
 
 	/* By fork, a snapshot waits for its file (the next comes soon). */
 	if (!s->started || s->dirty == 0 || s->child > 0 ||
-	    (s->fork && s->snapfd == -1))
+	    (s->fork && (s->snapfd == -1 || serve_now_ms() < s->retry_at)))
 		return;
 	if (!force && !(s->snap_inputs != 0 && s->dirty >= s->snap_inputs) &&
 	    !(s->snap_ms != 0 && serve_now_ms() - s->snap_at >= s->snap_ms))
@@ -460,6 +465,8 @@ serve_wait_ms(const struct serve *s)
 		return -1;
 	now = serve_now_ms();
 	due = s->snap_at + s->snap_ms;
+	if (s->fork && due < s->retry_at)
+		due = s->retry_at;
 	return due <= now ? 0 : (int)(due - now);
 }
 

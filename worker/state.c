@@ -440,7 +440,10 @@ state_file(void *state, size_t max, int fd, size_t off, size_t *lenp,
 		return smsup_error("out of memory for an image header");
 	}
 	total = buf_used(&hdr) + sz;
+	/* Its blocks first: a full disk is an error here, not a SIGBUS. */
 	if (ftruncate(fd, (off_t)(off + total)) == -1 ||
+	    ((errno = posix_fallocate(fd, 0, (off_t)(off + total))) != 0 &&
+	    errno != EOPNOTSUPP && errno != EINVAL) ||
 	    (p = mmap(NULL, off + total, PROT_READ | PROT_WRITE, MAP_SHARED,
 	    fd, 0)) == MAP_FAILED) {
 		smsup_error("a snapshot file of %zu bytes: %s", off + total,
