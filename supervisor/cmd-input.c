@@ -3,6 +3,8 @@
  * by single spaces, or stdin with `-`), or with -l every line of stdin as
  * an input, pipelined, answers printed in input order.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -164,7 +166,9 @@ cmd_input_stream(int fd, int call, const char *name)
 				eof = 1;
 		}
 		if (pfd[1].revents & POLLOUT) {
-			n = write(fd, buf_head(&out), buf_used(&out));
+			/* A supervisor gone is said, not a SIGPIPE. */
+			n = send(fd, buf_head(&out), buf_used(&out),
+			    MSG_NOSIGNAL);
 			if (n > 0)
 				buf_consume(&out, (size_t)n);
 			else if (n == -1 && errno != EAGAIN && errno != EINTR)

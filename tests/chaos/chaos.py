@@ -292,7 +292,12 @@ class Harness:
         """What became of inputs first..first+n-1, as the client saw."""
         errors = {}
         # All answered, but for a lost supervisor; none if none answered.
-        answered = 0 if rc == 3 else n
+        # A client killed by a signal said nothing: none is known, and
+        # that it died so (not with an error) breaks a promise.
+        answered = 0 if rc == 3 or rc < 0 else n
+        if rc < 0:
+            self.violation("%s client %d: killed by signal %d, its "
+                           "answers unsaid" % (m, cid, -rc))
         for line in err:
             g = re.match(r"smsup: line (\d+): (.*)", line)
             if g:
