@@ -119,12 +119,18 @@ snapfork_written(struct machine *m, struct child *c, uint64_t seq,
 	struct frame	 f;
 	char		 why[256] = "";
 
-	if (seq < m->snap_seq || seq > m->applied_seq) {
+	if (seq > m->applied_seq) {
 		machine_worker_broken(m, "sent a SNAPSHOT_FILE of input %llu, "
-		    "not between %llu and %llu", (unsigned long long)seq,
-		    (unsigned long long)m->snap_seq,
+		    "which it has not answered (%llu)", (unsigned long long)seq,
 		    (unsigned long long)m->applied_seq);
 		return -1;
+	}
+	/* Older than the base meanwhile (an upgrade's image): of no use. */
+	if (seq < m->snap_seq) {
+		log_debug("%s: dropped a snapshot of input %llu, older than "
+		    "the restart base (%llu)", m->name, (unsigned long long)seq,
+		    (unsigned long long)m->snap_seq);
+		return 0;
 	}
 	if (snapfork_check(m, c->snapfd, len, why, sizeof why) == -1) {
 		machine_worker_broken(m, "its snapshot child wrote a bad "

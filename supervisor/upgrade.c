@@ -550,7 +550,10 @@ upgrade_kept_frame(struct child *c, const struct frame *f)
 {
 	struct upgrade	*up = c->arg;
 
-	if (f->type == FRAME_W_SNAPSHOT || f->type == FRAME_W_STATE)
+	/* What it did unasked: a snapshot (or its child's), a traced state. */
+	if (f->type == FRAME_W_SNAPSHOT || f->type == FRAME_W_STATE ||
+	    f->type == FRAME_W_SNAPSHOT_FILE ||
+	    f->type == FRAME_W_SNAPSHOT_FAIL)
 		return;
 	log_warnx("%s: suspended old worker sent a %s frame: retiring it",
 	    up->m->name, frame_type_name(f->type));
