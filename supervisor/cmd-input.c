@@ -211,6 +211,11 @@ lost:
 	fprintf(stderr, "smsup: lost the supervisor after %llu answers; %llu "
 	    "inputs unanswered\n", (unsigned long long)(printed - 1),
 	    (unsigned long long)(next - printed));
+	for (s = slots; s < slots + CMD_INPUT_WINDOW; s++)
+		free(s->data);
+	buf_free(&lines);
+	buf_free(&out);
+	buf_free(&in);
 	return EXIT_FAIL;
 }
 

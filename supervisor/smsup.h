@@ -189,6 +189,7 @@ struct child {
 	uint32_t	 caps;		/* HELLO_CAP_* it said it has */
 	int		 snapfd;	/* the SNAPFILE it holds (snapfork.c) */
 	uint64_t	 snap_started;	/* when it was given, monotonic ns */
+	uint64_t	 snap_took;	/* how long its child took, ns */
 	int		 busy;		/* draining at exit: do not free */
 	uint64_t	 crash_seq;	/* input it died in (CRASH), or 0 */
 	char		 crash[64];	/* what the CRASH frame said */

@@ -73,6 +73,7 @@ snapfork_offer(struct machine *m)
 	}
 	c->snapfd = fd;
 	c->snap_started = units_now();
+	c->snap_took = 0;
 }
 
 /* The file the child wrote: the image it says, of m's machine. */
@@ -150,7 +151,8 @@ snapfork_written(struct machine *m, struct child *c, uint64_t seq,
 	backlog_trimmed(m);
 	m->persisted_at = units_now();
 	m->snapforks++;
-	m->snapfork_ns = units_now() - c->snap_started;
+	m->snapfork_ns = c->snap_took ? c->snap_took :
+	    units_now() - c->snap_started;
 	if (store_snapshot_file(m->store, seq, c->snapfd, (size_t)len, crc,
 	    &m->journal) == 0)
 		log_debug("%s: snapshot of input %llu written by a child "
@@ -165,7 +167,7 @@ snapfork_frame(struct machine *m, struct child *c, const struct frame *f)
 {
 	struct msg_reader	 r;
 	uint64_t		 len;
-	uint32_t		 crc;
+	uint32_t		 crc, ms;
 	char			 why[256];
 
 	if (c != m->worker || c->snapfd == -1) {
@@ -182,6 +184,9 @@ snapfork_frame(struct machine *m, struct child *c, const struct frame *f)
 		msg_init(&r, f->payload, f->len);
 		msg_get_u64(&r, &len);
 		msg_get_u32(&r, &crc);
+		/* How long the child took, if the worker says. */
+		if (r.off + 4 <= r.len && msg_get_u32(&r, &ms) == 0)
+			c->snap_took = (uint64_t)ms * 1000000;
 		if (msg_end(&r) == -1) {
 			machine_worker_broken(m, "sent a malformed "
 			    "SNAPSHOT_FILE");

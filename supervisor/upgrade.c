@@ -551,9 +551,15 @@ upgrade_kept_frame(struct child *c, const struct frame *f)
 	struct upgrade	*up = c->arg;
 
 	/* What it did unasked: a snapshot (or its child's), a traced state. */
-	if (f->type == FRAME_W_SNAPSHOT || f->type == FRAME_W_STATE ||
-	    f->type == FRAME_W_SNAPSHOT_FILE ||
-	    f->type == FRAME_W_SNAPSHOT_FAIL)
+	if (f->type == FRAME_W_SNAPSHOT_FILE ||
+	    f->type == FRAME_W_SNAPSHOT_FAIL) {
+		/* Its file is spent: a rollback gives it another. */
+		if (c->snapfd != -1)
+			close(c->snapfd);
+		c->snapfd = -1;
+		return;
+	}
+	if (f->type == FRAME_W_SNAPSHOT || f->type == FRAME_W_STATE)
 		return;
 	log_warnx("%s: suspended old worker sent a %s frame: retiring it",
 	    up->m->name, frame_type_name(f->type));

@@ -55,6 +55,7 @@ struct serve {
 	pid_t			 child;		/* writing one; 0: none */
 	int			 childfd;	/* its result comes on it */
 	uint64_t		 child_seq;	/* the last input in it */
+	uint64_t		 child_at;	/* when it was forked, ms */
 	uint8_t			 res[256];	/* the result, as it comes */
 	size_t			 nres;
 	uint64_t		 retry_at;	/* after a failed one, ms */
@@ -160,6 +161,8 @@ serve_crash_hooks(struct serve *s)
 	sigemptyset(&sa.sa_mask);
 	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		sigaction(sigs[i], &sa, NULL);
+	/* Past a file size limit an image fails (EFBIG), it does not kill. */
+	signal(SIGXFSZ, SIG_IGN);
 	atexit(serve_atexit);
 }
 
@@ -331,6 +334,7 @@ serve_fork_snapshot(struct serve *s)
 	s->child = pid;
 	s->childfd = p[0];
 	s->child_seq = s->last_seq;
+	s->child_at = serve_now_ms();
 	s->nres = 0;
 	return 0;
 }
@@ -342,7 +346,7 @@ serve_fork_snapshot(struct serve *s)
 static void
 serve_snapshot_reap(struct serve *s)
 {
-	uint8_t	 n[12];
+	uint8_t	 n[16];
 	char	 why[sizeof s->res + 64];
 	ssize_t	 r;
 	int	 status;
@@ -359,7 +363,8 @@ serve_snapshot_reap(struct serve *s)
 	s->child = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 	    s->nres == SERVE_RES_OK && s->res[0] == 1) {
-		memcpy(n, s->res + 1, sizeof n);
+		memcpy(n, s->res + 1, 12);
+		msg_setle32(n + 12, (uint32_t)(serve_now_ms() - s->child_at));
 		frame_put(&s->out, FRAME_W_SNAPSHOT_FILE, s->child_seq, n,
 		    sizeof n);
 		return;

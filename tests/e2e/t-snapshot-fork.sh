@@ -98,7 +98,7 @@ expect "$("$S" call ledger check)" "violations=0 total=$n generation=0 skipped=0
 # A child's snapshot that comes after the base moved past it (the image
 # of an upgrade whose migration then failed) is dropped, and so is one
 # that comes from an old worker kept on probation: neither breaks a
-# worker.
+# worker, and the old worker, back after a rollback, snapshots by fork.
 use tests/ledger-v2 ledger2
 pid=$(col ledger 3)
 "$S" call ledger pad 134217728 >/dev/null
@@ -127,9 +127,20 @@ expect "$(col ledger 4)" probation "on probation"
 kill -CONT "$c"
 gone "$c"
 sleep 0.2
-wait "$up" || fail "upgrade on probation: $(cat "$T/up")"
 grep -q 'suspended old worker sent' "$T/log" && fail "the kept worker was retired: $(grep 'suspended old worker sent' "$T/log")"
+# The new one dies on probation: the old one, back, snapshots by fork.
+kill -KILL "$(col ledger 3)"
+if wait "$up"; then fail "the upgrade held after its worker died: $(cat "$T/up")"; fi
+expect_match "$(cat "$T/up")" 'rolled back to version 1' "rollback"
+expect "$(col ledger 3)" "$pid" "the old worker after the rollback"
 "$S" call ledger pad 8388608 >/dev/null
+w=$(written)
+input "after the rollback"
+for _ in $(seq 100); do
+	[ "$(written)" -gt "$w" ] && break
+	sleep 0.05
+done
+[ "$(written)" -gt "$w" ] || fail "no snapshot by fork after the rollback: $("$S" status ledger)"
 
 # Off: inline.
 "$S" shutdown >/dev/null

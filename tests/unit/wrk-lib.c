@@ -469,7 +469,7 @@ Test(worker, snapshot_by_fork)
 	struct image		 hdr;
 	uint8_t			 cfg[20] = { 0 }, *p;
 	uint64_t		 len;
-	uint32_t		 crc;
+	uint32_t		 crc, ms;
 	int			 sv[2], status, m, seen;
 	pid_t			 pid;
 
@@ -508,7 +508,9 @@ Test(worker, snapshot_by_fork)
 		msg_init(&r, f.payload, f.len);
 		msg_get_u64(&r, &len);
 		msg_get_u32(&r, &crc);
+		msg_get_u32(&r, &ms);		/* how long the child took */
 		cr_assert_eq(msg_end(&r), 0);
+		cr_assert_lt(ms, 10000);
 		p = mmap(NULL, 64 + len, PROT_READ, MAP_SHARED, m, 0);
 		cr_assert_neq(p, MAP_FAILED);
 		cr_assert_eq(crc32c(0, p + 64, len), crc);
