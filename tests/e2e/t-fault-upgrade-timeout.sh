@@ -10,7 +10,8 @@ use tests/ledger-v2 ledger2
 start ledger
 "$S" call ledger pad 41943040 >/dev/null
 # By descriptor 40 MiB cross in tens of milliseconds: the save is made slow
-# (300 ms) so that the 50 ms deadline passes on any machine.
+# (300 ms) so that a 200 ms deadline passes on any machine, and a new worker says
+# hello within it even under ASan.
 "$S" call ledger arm saveslow >/dev/null
 pid=$(col ledger 3)
 seq 1 20000 | awk '{ print 1, $1; if (NR % 500 == 0) { fflush(); system("sleep 0.01") } }' |
@@ -23,8 +24,8 @@ sender=$!
 ) >"$T/c2.out" 2>&1 &
 caller=$!
 sleep 0.2
-status_of 1 "$S" upgrade -t 0.05 ledger=ledger2
-expect_match "$(cat "$T/err")" "timed out after 0.05s waiting for the running worker's state; version 1 keeps serving" "upgrade answer"
+status_of 1 "$S" upgrade -t 0.2 ledger=ledger2
+expect_match "$(cat "$T/err")" "timed out after 0.2s waiting for the running worker's state; version 1 keeps serving" "upgrade answer"
 wait "$sender" || fail "sender: $(head -3 "$T/s1.err")"
 wait "$caller"
 expect "$(cat "$T/c2.out")" "" "calls during the upgrade: $(head -3 "$T/c2.err" 2>/dev/null)"
