@@ -47,6 +47,7 @@ static pid_t		 bench_sup = -1;	/* the supervisor running */
 
 static long	bench_vm_kib(pid_t, const char *);
 static int	bench_started(void);
+static struct status_row *bench_rows(uint32_t *, uint64_t *);
 static int	bench_sh(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 
@@ -162,36 +163,56 @@ bench_start(const char *args)
 	return -1;
 }
 
-/* Whether no machine of the supervisor is starting. */
-static int
-bench_started(void)
+/*
+ * The status rows of every machine (*n of them, static: valid until the
+ * next call); *took, if not NULL, the time the answer took.
+ */
+static struct status_row *
+bench_rows(uint32_t *n, uint64_t *took)
 {
+	static struct status_row *rows;
 	struct buf		 p = { 0 }, in = { 0 };
 	struct reply		 r;
 	struct msg_reader	 mr;
-	static struct status_row row;
-	uint32_t		 n, i;
-	int			 fd, starting = 0;
+	uint64_t		 t = units_now();
+	uint32_t		 i;
+	int			 fd;
 
 	msg_put_u32(&p, 0);
 	msg_put_u32(&p, 0);
 	if ((fd = client_connect(sock)) == -1)
-		return 0;
+		return NULL;
 	if (client_request(fd, FRAME_C_STATUS, &p, &in, &r) != 1 ||
 	    r.type != FRAME_R_STATUS)
 		bench_fatal("status");
+	if (took != NULL)
+		*took = units_now() - t;
 	close(fd);
 	msg_init(&mr, r.data, r.len);
-	if (msg_get_u32(&mr, &n) == -1)
+	if (msg_get_u32(&mr, n) == -1 || *n > 100000 ||
+	    (rows = reallocarray(rows, *n + 1, sizeof *rows)) == NULL)
 		bench_fatal("malformed status answer");
-	for (i = 0; i < n; i++) {
-		if (status_row_get(&mr, &row) == -1)
+	for (i = 0; i < *n; i++)
+		if (status_row_get(&mr, &rows[i]) == -1)
 			bench_fatal("malformed status answer");
-		starting |= strcmp(row.state, "starting") == 0;
-	}
 	buf_free(&p);
 	buf_free(&in);
-	return !starting;
+	return rows;
+}
+
+/* Whether no machine of the supervisor is starting. */
+static int
+bench_started(void)
+{
+	struct status_row	*rows;
+	uint32_t		 n, i;
+
+	if ((rows = bench_rows(&n, NULL)) == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strcmp(rows[i].state, "starting") == 0)
+			return 0;
+	return 1;
 }
 
 static void
@@ -760,10 +781,7 @@ static double
 bench_calls_holding(size_t size, const char *snap, double secs,
     uint64_t *forks, long *hwm)
 {
-	struct buf		 p = { 0 }, in = { 0 };
-	struct reply		 r;
-	struct msg_reader	 mr;
-	static struct status_row row;
+	struct status_row	*row;
 	size_t			 n = 0, cap = 1 << 16;
 	double			*lat = calloc(cap, sizeof *lat), p99;
 	uint64_t		 t, end;
@@ -786,24 +804,14 @@ bench_calls_holding(size_t size, const char *snap, double secs,
 		lat[n++] = (double)(units_now() - t);
 		usleep(1000);
 	}
-	msg_put_u32(&p, 1);
-	msg_put_str(&p, "blob");
-	msg_put_u32(&p, 0);
-	if (client_request(fd, FRAME_C_STATUS, &p, &in, &r) != 1 ||
-	    r.type != FRAME_R_STATUS)
+	if ((row = bench_rows(&rows, NULL)) == NULL || rows != 1)
 		bench_fatal("status");
-	msg_init(&mr, r.data, r.len);
-	if (msg_get_u32(&mr, &rows) == -1 || rows != 1 ||
-	    status_row_get(&mr, &row) == -1)
-		bench_fatal("malformed status answer");
-	*forks = row.forks;
+	*forks = row->forks;
 	*hwm = bench_vm_kib(sup, "VmHWM");
 	close(fd);
 	bench_stop(sup);
 	p99 = bench_us((uint64_t)bench_quantile(lat, n, 0.99)) / 1000;
 	free(lat);
-	buf_free(&p);
-	buf_free(&in);
 	return p99;
 }
 
@@ -917,35 +925,16 @@ bench_cpu_ticks(pid_t pid)
 static int
 bench_versions(const char *version, uint64_t *took)
 {
-	struct buf		 p = { 0 }, in = { 0 };
-	struct reply		 r;
-	struct msg_reader	 mr;
-	static struct status_row row;
+	struct status_row	*rows;
 	uint32_t		 n, i;
-	uint64_t		 t = units_now();
-	int			 fd, count = 0;
+	int			 count = 0;
 
-	msg_put_u32(&p, 0);
-	msg_put_u32(&p, 0);
-	if ((fd = client_connect(sock)) == -1 ||
-	    client_request(fd, FRAME_C_STATUS, &p, &in, &r) != 1 ||
-	    r.type != FRAME_R_STATUS)
+	if ((rows = bench_rows(&n, took)) == NULL)
 		bench_fatal("status");
-	if (took != NULL)
-		*took = units_now() - t;
-	close(fd);
-	msg_init(&mr, r.data, r.len);
-	if (msg_get_u32(&mr, &n) == -1)
-		bench_fatal("malformed status answer");
-	for (i = 0; i < n; i++) {
-		if (status_row_get(&mr, &row) == -1)
-			bench_fatal("malformed status answer");
-		if (strcmp(row.version, version) == 0 &&
-		    strcmp(row.state, "running") == 0)
+	for (i = 0; i < n; i++)
+		if (strcmp(rows[i].version, version) == 0 &&
+		    strcmp(rows[i].state, "running") == 0)
 			count++;
-	}
-	buf_free(&p);
-	buf_free(&in);
 	return count;
 }
 

@@ -652,23 +652,38 @@ store_aside(const char *name, char *moved, size_t len)
 	return 1;
 }
 
+/* name/file, opened to read: a regular file of a size we read. -1. */
+static int
+store_open_file(struct store *s, const char *file, struct stat *st)
+{
+	char	 rel[PATH_MAX];
+	int	 fd;
+
+	fd = openat(store_rootfd, store_rel(s, file, rel, sizeof rel),
+	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) ||
+	    (uint64_t)st->st_size > STORE_FILE_MAX) {
+		close(fd);
+		errno = EFBIG;
+		return -1;
+	}
+	return fd;
+}
+
 /* Read a whole file (capped); -1 with errno, ENOENT if there is none. */
 static int
 store_read(struct store *s, const char *file, struct buf *b)
 {
-	char		 rel[PATH_MAX];
 	struct stat	 st;
 	ssize_t		 n;
 	int		 fd;
 
 	buf_reset(b);
-	fd = openat(store_rootfd, store_rel(s, file, rel, sizeof rel),
-	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
+	if ((fd = store_open_file(s, file, &st)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > STORE_FILE_MAX ||
-	    buf_reserve(b, (size_t)st.st_size + 1) == -1) {
+	if (buf_reserve(b, (size_t)st.st_size + 1) == -1) {
 		close(fd);
 		errno = EFBIG;
 		return -1;
@@ -690,7 +705,6 @@ store_open_snapshot(struct store *s, const char *file, uint64_t *seq,
     uint64_t *epoch, uint64_t *off, size_t *len, const char **why)
 {
 	uint8_t		 head[256], *chunk;
-	char		 rel[PATH_MAX];
 	struct stat	 st;
 	uint64_t	 n, done;
 	uint32_t	 crc, c = 0;
@@ -699,13 +713,9 @@ store_open_snapshot(struct store *s, const char *file, uint64_t *seq,
 	int		 fd;
 
 	*why = NULL;
-	fd = openat(store_rootfd, store_rel(s, file, rel, sizeof rel),
-	    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
+	if ((fd = store_open_file(s, file, &st)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > STORE_FILE_MAX ||
-	    (r = pread(fd, head, sizeof head, 0)) == -1 ||
+	if ((r = pread(fd, head, sizeof head, 0)) == -1 ||
 	    (chunk = malloc(STORE_CHUNK)) == NULL) {
 		close(fd);
 		return -1;
