@@ -59,10 +59,19 @@ struct serve {
 	uint8_t			 res[256];	/* the result, as it comes */
 	size_t			 nres;
 	uint64_t		 retry_at;	/* after a failed one, ms */
+	size_t			 last_len;	/* of the last image made */
 };
 
 /* After a snapshot child failed, the next waits this long (as Redis). */
 #define SERVE_RETRY_MS	5000
+
+/*
+ * States whose last image was smaller go inline even by fork: a child
+ * costs more than serializing them (make bench: 1,000 counters forking
+ * at once kept new workers from starting).
+ */
+#define SERVE_FORK_MIN	(1u << 20)
+static unsigned long long serve_fork_min;	/* SMSUP_SNAPSHOT_FORK_MIN */
 
 /* What a snapshot child says before it exits: ok, u64 length, u32 CRC. */
 #define SERVE_RES_OK	13
@@ -74,6 +83,7 @@ struct serve {
  * being applied. Only async-signal-safe calls here.
  */
 static void		 serve_image(struct serve *, uint8_t, uint64_t, int);
+static int		 serve_by_fork(const struct serve *);
 static struct serve	*serve_self;
 static struct progress_page *serve_progress;	/* shared: which input */
 static volatile sig_atomic_t serve_in_step;
@@ -364,6 +374,7 @@ serve_snapshot_reap(struct serve *s)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 	    s->nres == SERVE_RES_OK && s->res[0] == 1) {
 		memcpy(n, s->res + 1, 12);
+		s->last_len = (size_t)msg_le64(s->res + 1);
 		msg_setle32(n + 12, (uint32_t)(serve_now_ms() - s->child_at));
 		frame_put(&s->out, FRAME_W_SNAPSHOT_FILE, s->child_seq, n,
 		    sizeof n);
@@ -414,14 +425,15 @@ serve_snapshot(struct serve *s, int force)
 
 	/* By fork, a snapshot waits for its file (the next comes soon). */
 	if (!s->started || s->dirty == 0 || s->child > 0 ||
-	    (s->fork && (s->snapfd == -1 || serve_now_ms() < s->retry_at)))
+	    (serve_by_fork(s) && (s->snapfd == -1 ||
+	    serve_now_ms() < s->retry_at)))
 		return;
 	if (!force && !(s->snap_inputs != 0 && s->dirty >= s->snap_inputs) &&
 	    !(s->snap_ms != 0 && serve_now_ms() - s->snap_at >= s->snap_ms))
 		return;
 	s->dirty = 0;
 	s->snap_at = serve_now_ms();
-	if (s->fork && s->snapfd != -1) {
+	if (serve_by_fork(s)) {
 		if (serve_fork_snapshot(s) == -1) {
 			snprintf((char *)s->res, sizeof s->res, "cannot fork a "
 			    "snapshot child: %s", strerror(errno));
@@ -438,6 +450,7 @@ serve_snapshot(struct serve *s, int force)
 		    state_lasterr());
 		return;
 	}
+	s->last_len = buf_used(&s->out) - at - FRAME_HDR_LEN;
 	frame_end(&s->out, at);
 }
 
@@ -459,6 +472,28 @@ serve_snapfile(struct serve *s, struct frame *f)
 	f->fd = -1;
 }
 
+/* Whether the next snapshot goes by fork (see SERVE_FORK_MIN). */
+static int
+serve_by_fork(const struct serve *s)
+{
+	return s->fork && s->last_len >= serve_fork_min;
+}
+
+/*
+ * Before any image is made, how large it will be: a struct mapped as is
+ * with nothing of variable size is its own size; else unknown (large).
+ */
+static size_t
+serve_guess_len(void)
+{
+	const struct smsup_machine	*m = &smsup_machine;
+
+	if (m->save == NULL && m->format != NULL &&
+	    strpbrk(m->format, "sAB") == NULL)
+		return m->state_size;
+	return SIZE_MAX;
+}
+
 /* How long the next read may wait: until a snapshot is due, or forever. */
 static int
 serve_wait_ms(const struct serve *s)
@@ -466,11 +501,11 @@ serve_wait_ms(const struct serve *s)
 	uint64_t	 now, due;
 
 	if (!s->started || s->dirty == 0 || s->snap_ms == 0 || s->child > 0 ||
-	    (s->fork && s->snapfd == -1))
+	    (serve_by_fork(s) && s->snapfd == -1))
 		return -1;
 	now = serve_now_ms();
 	due = s->snap_at + s->snap_ms;
-	if (s->fork && due < s->retry_at)
+	if (serve_by_fork(s) && due < s->retry_at)
 		due = s->retry_at;
 	return due <= now ? 0 : (int)(due - now);
 }
@@ -576,6 +611,7 @@ serve_image(struct serve *s, uint8_t type, uint64_t id, int trace)
 			serve_text(s, FRAME_W_FAIL, id, state_lasterr());
 		return;
 	}
+	s->last_len = buf_used(&s->out) - at - FRAME_HDR_LEN;
 	frame_end(&s->out, at);
 }
 
@@ -616,10 +652,12 @@ serve_serialize(struct serve *s, const struct frame *f)
 		return;
 	}
 	if (fd == -1) {
+		s->last_len = buf_used(&s->out) - at - FRAME_HDR_LEN;
 		frame_end(&s->out, at);
 		return;
 	}
 	frame_abort(&s->out, at);
+	s->last_len = len;
 	len64 = len;
 	msg_setle64(n, len64);
 	if (chan_put_fd(&s->ch, &s->out, FRAME_W_IMAGE_FD, f->id, n, sizeof n,
@@ -731,11 +769,16 @@ serve_run(int fd, void *state)
 	struct serve	 s;
 	struct frame	 f;
 	ssize_t		 n;
+	const char	*env;
 	int		 rc, wait, done = 0;
 
 	memset(&s, 0, sizeof s);
 	s.fd = fd;
 	s.snapfd = s.childfd = -1;
+	s.last_len = serve_guess_len();
+	serve_fork_min = SERVE_FORK_MIN;
+	if ((env = getenv("SMSUP_SNAPSHOT_FORK_MIN")) != NULL)
+		serve_fork_min = strtoull(env, NULL, 10);
 	chan_init(&s.ch, fd);
 	s.state = state;
 	s.lim.max = FRAME_MAX_DEFAULT;

@@ -73,7 +73,8 @@ input "after the kill"
 "$S" call ledger arm none >/dev/null
 w=$(written)
 for _ in $(seq 20); do input; done
-for _ in $(seq 100); do
+# (The next child 5 s after the failed one at the soonest.)
+for _ in $(seq 200); do
 	[ "$(written)" -gt "$w" ] && break
 	sleep 0.05
 done
