@@ -69,7 +69,7 @@ start() {
 		then
 			return 0
 		fi
-		kill -0 "$SUP" 2>/dev/null || fail "supervisor died at start"
+		kill -0 "$SUP" 2>/dev/null || fail "supervisor died at start: $(tail -1 "$T/log"); lock held by: $(fuser -v "$T/state/lock" 2>&1 | tail -n +2; for p in $(fuser "$T/state/lock" 2>/dev/null); do tr '\0' ' ' </proc/$p/cmdline; echo " (ppid $(awk '{print $4}' /proc/$p/stat))"; done)"
 		sleep 0.05
 	done
 	fail "supervisor not ready"
