@@ -161,6 +161,34 @@ recover_snapshot(struct machine *m, uint64_t seq, const uint8_t *img,
 }
 
 /*
+ * m's base is now the state after input seq: the journal keeps only the
+ * inputs that follow (a large one gives its memory back), and producers
+ * held for its size may go on.
+ */
+void
+recover_trim(struct machine *m, uint64_t seq)
+{
+	struct frame	 f;
+
+	m->snap_seq = seq;
+	/* The buffer compacts itself when it needs the room. */
+	while (frame_parse(buf_head(&m->journal), buf_used(&m->journal),
+	    &recover_lim, &f) == FRAME_OK && f.id <= seq)
+		buf_consume(&m->journal, FRAME_HDR_LEN + f.len);
+	if (m->journal.cap > (4u << 20) &&
+	    buf_used(&m->journal) < m->journal.cap / 4) {
+		struct buf	 small = { 0 };
+
+		if (buf_add(&small, buf_head(&m->journal),
+		    buf_used(&m->journal)) == 0) {
+			buf_free(&m->journal);
+			m->journal = small;
+		}
+	}
+	backlog_trimmed(m);
+}
+
+/*
  * persist: 0 an upgrade's image (written after the upgrade), 1 a regular
  * snapshot (written at most once an interval), 2 a final one (written).
  */
@@ -177,7 +205,6 @@ recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
     int fd, int persist)
 {
 	struct image	 hdr;
-	struct frame	 f;
 	int		 rc;
 
 	if ((rc = image_decode(img, len, &hdr)) != IMAGE_OK ||
@@ -195,23 +222,7 @@ recover_base(struct machine *m, uint64_t seq, const uint8_t *img, size_t len,
 		log_warnx("%s: out of memory for a snapshot", m->name);
 		return;
 	}
-	m->snap_seq = seq;
-	/* The buffer compacts itself when it needs the room. */
-	while (frame_parse(buf_head(&m->journal), buf_used(&m->journal),
-	    &recover_lim, &f) == FRAME_OK && f.id <= seq)
-		buf_consume(&m->journal, FRAME_HDR_LEN + f.len);
-	/* A large journal trimmed: its memory goes back. */
-	if (m->journal.cap > (4u << 20) &&
-	    buf_used(&m->journal) < m->journal.cap / 4) {
-		struct buf	 small = { 0 };
-
-		if (buf_add(&small, buf_head(&m->journal),
-		    buf_used(&m->journal)) == 0) {
-			buf_free(&m->journal);
-			m->journal = small;
-		}
-	}
-	backlog_trimmed(m);
+	recover_trim(m, seq);
 	if (m->store == NULL)
 		return;
 	if (!persist) {

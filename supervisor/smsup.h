@@ -188,8 +188,6 @@ struct child {
 	int		 hello;		/* HELLO received */
 	uint32_t	 caps;		/* HELLO_CAP_* it said it has */
 	int		 snapfd;	/* the SNAPFILE it holds (snapfork.c) */
-	uint64_t	 snap_started;	/* when it was given, monotonic ns */
-	uint64_t	 snap_took;	/* how long its child took, ns */
 	int		 busy;		/* draining at exit: do not free */
 	uint64_t	 crash_seq;	/* input it died in (CRASH), or 0 */
 	char		 crash[64];	/* what the CRASH frame said */
@@ -450,6 +448,7 @@ void		 recover_snapshot(struct machine *, uint64_t, const uint8_t *,
 void		 recover_base(struct machine *, uint64_t, const uint8_t *,
 		    size_t, int, int);
 void		 recover_config(struct machine *, struct child *);
+void		 recover_trim(struct machine *, uint64_t);
 int		 recover_start(struct machine *, struct child *, char *, size_t);
 void		 recover_replay(struct machine *);
 void		 recover_persist_base(struct machine *);

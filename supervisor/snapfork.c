@@ -28,8 +28,6 @@
 #include "msg.h"
 #include "smsup.h"
 
-static const struct frame_limits snapfork_lim = { FRAME_MAX_DEFAULT,
-    FRAME_MAX_DEFAULT };
 
 /* Whether worker c of m snapshots by fork. */
 int
@@ -72,8 +70,6 @@ snapfork_offer(struct machine *m)
 		return;
 	}
 	c->snapfd = fd;
-	c->snap_started = units_now();
-	c->snap_took = 0;
 }
 
 /* The file the child wrote: the image it says, of m's machine. */
@@ -115,9 +111,8 @@ snapfork_check(struct machine *m, int fd, uint64_t len, char *why,
  */
 static int
 snapfork_written(struct machine *m, struct child *c, uint64_t seq,
-    uint64_t len, uint32_t crc)
+    uint64_t len, uint32_t crc, uint32_t ms)
 {
-	struct frame	 f;
 	char		 why[256] = "";
 
 	if (seq > m->applied_seq) {
@@ -144,15 +139,10 @@ snapfork_written(struct machine *m, struct child *c, uint64_t seq,
 		    strerror(errno));
 		return 0;
 	}
-	m->snap_seq = seq;
-	while (frame_parse(buf_head(&m->journal), buf_used(&m->journal),
-	    &snapfork_lim, &f) == FRAME_OK && f.id <= seq)
-		buf_consume(&m->journal, FRAME_HDR_LEN + f.len);
-	backlog_trimmed(m);
+	recover_trim(m, seq);
 	m->persisted_at = units_now();
 	m->snapforks++;
-	m->snapfork_ns = c->snap_took ? c->snap_took :
-	    units_now() - c->snap_started;
+	m->snapfork_ns = (uint64_t)ms * 1000000;	/* 0: not said */
 	if (store_snapshot_file(m->store, seq, c->snapfd, (size_t)len, crc,
 	    &m->journal) == 0)
 		log_debug("%s: snapshot of input %llu written by a child "
@@ -185,8 +175,9 @@ snapfork_frame(struct machine *m, struct child *c, const struct frame *f)
 		msg_get_u64(&r, &len);
 		msg_get_u32(&r, &crc);
 		/* How long the child took, if the worker says. */
-		if (r.off + 4 <= r.len && msg_get_u32(&r, &ms) == 0)
-			c->snap_took = (uint64_t)ms * 1000000;
+		ms = 0;
+		if (r.off + 4 <= r.len)
+			msg_get_u32(&r, &ms);
 		if (msg_end(&r) == -1) {
 			machine_worker_broken(m, "sent a malformed "
 			    "SNAPSHOT_FILE");
@@ -194,7 +185,7 @@ snapfork_frame(struct machine *m, struct child *c, const struct frame *f)
 		}
 		/* During an upgrade the base is the image it moves. */
 		if (m->ready && m->upgrade == NULL &&
-		    snapfork_written(m, c, f->id, len, crc) == -1)
+		    snapfork_written(m, c, f->id, len, crc, ms) == -1)
 			return;
 	}
 	close(c->snapfd);

@@ -425,8 +425,8 @@ serve_snapshot(struct serve *s, int force)
 
 	/* By fork, a snapshot waits for its file (the next comes soon). */
 	if (!s->started || s->dirty == 0 || s->child > 0 ||
-	    (serve_by_fork(s) && (s->snapfd == -1 ||
-	    serve_now_ms() < s->retry_at)))
+	    (serve_by_fork(s) && (s->snapfd == -1 || (s->retry_at != 0 &&
+	    serve_now_ms() < s->retry_at))))
 		return;
 	if (!force && !(s->snap_inputs != 0 && s->dirty >= s->snap_inputs) &&
 	    !(s->snap_ms != 0 && serve_now_ms() - s->snap_at >= s->snap_ms))

@@ -343,20 +343,64 @@ state_dump(tpl_node *tn, void *dst, size_t sz)
 }
 
 /*
- * The state's image: appended to b, or, if it is of
- * fd_min bytes or more (fd_min 0: never), in a sealed memfd written once,
- * in place, by tpl into its mapping, with no copy in between: *fdp is then
- * its descriptor and *lenp its length, else -1. 0, or -1 with the error.
+ * The image of tn (sz bytes of tpl) written at off in fd, by tpl straight
+ * into the file's mapping (its blocks taken first: a full disk or a limit
+ * is an error here, not a SIGBUS); *totalp its length, and its CRC-32C
+ * in *crcp if not NULL. tn is freed. 0, or -1 with the error.
+ */
+static int
+state_write_fd(tpl_node *tn, size_t sz, int fd, size_t off, size_t *totalp,
+    uint32_t *crcp)
+{
+	const struct smsup_machine	*m = &smsup_machine;
+	struct buf			 hdr = { 0 };
+	size_t				 total;
+	uint8_t				*p = MAP_FAILED;
+
+	if (image_encode_header(&hdr, m->name, m->version, m->format,
+	    sz) == -1) {
+		tpl_free(tn);
+		return smsup_error("out of memory for an image header");
+	}
+	total = buf_used(&hdr) + sz;
+	if (ftruncate(fd, (off_t)(off + total)) == -1 ||
+	    ((errno = posix_fallocate(fd, 0, (off_t)(off + total))) != 0 &&
+	    errno != EOPNOTSUPP && errno != EINVAL) ||
+	    (p = mmap(NULL, off + total, PROT_READ | PROT_WRITE, MAP_SHARED,
+	    fd, 0)) == MAP_FAILED) {
+		smsup_error("a file of %zu bytes for the image: %s",
+		    off + total, strerror(errno));
+		tpl_free(tn);
+		buf_free(&hdr);
+		return -1;
+	}
+	memcpy(p + off, buf_head(&hdr), buf_used(&hdr));
+	buf_free(&hdr);
+	if (state_dump(tn, p + off + (total - sz), sz) == -1) {
+		munmap(p, off + total);
+		return -1;
+	}
+	if (crcp != NULL)
+		*crcp = crc32c(0, p + off, total);
+	munmap(p, off + total);
+	*totalp = total;
+	return 0;
+}
+
+/*
+ * Append the state's image to b (its tpl part at most max bytes) or, if
+ * it is fd_min bytes or more (fd_min 0: never), in a sealed memfd written
+ * once, in place, by tpl into its mapping, with no copy in between: *fdp
+ * is then its descriptor and *lenp its length, else -1. 0, or -1 with the
+ * error.
  */
 int
 state_image(void *state, size_t max, size_t fd_min, struct buf *b, int *fdp,
     size_t *lenp)
 {
 	const struct smsup_machine	*m = &smsup_machine;
-	struct buf			 hdr = { 0 };
 	tpl_node			*tn = NULL;
-	size_t				 sz, total, start = buf_mark(b);
-	uint8_t				*p;
+	size_t				 sz, start = buf_mark(b);
 	void				*dst;
 	int				 fd;
 
@@ -377,34 +421,16 @@ state_image(void *state, size_t max, size_t fd_min, struct buf *b, int *fdp,
 		}
 		return 0;
 	}
-	if (image_encode_header(&hdr, m->name, m->version, m->format,
-	    sz) == -1) {
-		tpl_free(tn);
-		return smsup_error("out of memory for an image header");
-	}
-	total = buf_used(&hdr) + sz;
-	p = MAP_FAILED;
 	if ((fd = memfd_create("smsup-image", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) == -1 || ftruncate(fd, (off_t)total) == -1 ||
-	    (p = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-	    0)) == MAP_FAILED) {
-		smsup_error("a memfd of %zu bytes for the image: %s", total,
-		    strerror(errno));
-		if (fd != -1)
-			close(fd);
+	    MFD_ALLOW_SEALING)) == -1) {
 		tpl_free(tn);
-		buf_free(&hdr);
-		return -1;
+		return smsup_error("a memfd for the image: %s",
+		    strerror(errno));
 	}
-	memcpy(p, buf_head(&hdr), buf_used(&hdr));
-	if (state_dump(tn, p + buf_used(&hdr), sz) == -1) {
-		munmap(p, total);
+	if (state_write_fd(tn, sz, fd, 0, lenp, NULL) == -1) {
 		close(fd);
-		buf_free(&hdr);
 		return -1;
 	}
-	munmap(p, total);
-	buf_free(&hdr);
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_WRITE | F_SEAL_SEAL) == -1) {
 		smsup_error("sealing the image: %s", strerror(errno));
@@ -412,58 +438,27 @@ state_image(void *state, size_t max, size_t fd_min, struct buf *b, int *fdp,
 		return -1;
 	}
 	*fdp = fd;
-	*lenp = total;
 	return 0;
 }
 
 /*
  * The state's image written at off in fd (a snapshot file the supervisor
- * opened: a snapshot child writes it), by tpl straight into its mapping,
- * then synced: *lenp its length and *crcp its CRC-32C. 0, or -1 with the
- * error.
+ * opened: a snapshot child writes it), then synced: *lenp its length and
+ * *crcp its CRC-32C. 0, or -1 with the error.
  */
 int
 state_file(void *state, size_t max, int fd, size_t off, size_t *lenp,
     uint32_t *crcp)
 {
-	const struct smsup_machine	*m = &smsup_machine;
-	struct buf			 hdr = { 0 };
-	tpl_node			*tn = NULL;
-	size_t				 sz, total;
-	uint8_t				*p = MAP_FAILED;
+	tpl_node	*tn = NULL;
+	size_t		 sz;
 
-	if (state_pack(state, max, &tn, &sz) == -1)
+	if (state_pack(state, max, &tn, &sz) == -1 ||
+	    state_write_fd(tn, sz, fd, off, lenp, crcp) == -1)
 		return -1;
-	if (image_encode_header(&hdr, m->name, m->version, m->format,
-	    sz) == -1) {
-		tpl_free(tn);
-		return smsup_error("out of memory for an image header");
-	}
-	total = buf_used(&hdr) + sz;
-	/* Its blocks first: a full disk is an error here, not a SIGBUS. */
-	if (ftruncate(fd, (off_t)(off + total)) == -1 ||
-	    ((errno = posix_fallocate(fd, 0, (off_t)(off + total))) != 0 &&
-	    errno != EOPNOTSUPP && errno != EINVAL) ||
-	    (p = mmap(NULL, off + total, PROT_READ | PROT_WRITE, MAP_SHARED,
-	    fd, 0)) == MAP_FAILED) {
-		smsup_error("a snapshot file of %zu bytes: %s", off + total,
-		    strerror(errno));
-		tpl_free(tn);
-		buf_free(&hdr);
-		return -1;
-	}
-	memcpy(p + off, buf_head(&hdr), buf_used(&hdr));
-	buf_free(&hdr);
-	if (state_dump(tn, p + off + (total - sz), sz) == -1) {
-		munmap(p, off + total);
-		return -1;
-	}
-	*crcp = crc32c(0, p + off, total);
-	munmap(p, off + total);
 	if (fdatasync(fd) == -1)
 		return smsup_error("syncing the snapshot file: %s",
 		    strerror(errno));
-	*lenp = total;
 	return 0;
 }
 
