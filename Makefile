@@ -188,11 +188,12 @@ chaos: test-deps
 	@python3 tests/chaos/chaos.py $(O) --seconds $(CHAOS_SECONDS) \
 	    --seed $(CHAOS_SEED)
 
-# The benchmarks: smsup against raw baselines of the same run (bench.c);
+# The benchmarks: smsup against raw baselines of the same run (bench.c,
+# big.c for large states);
 # `make bench-quick` is the short run CI does.
 BENCH = $(O)/bench/bench $(O)/bench/blob-v1 $(O)/bench/blob-v2
 
-$(O)/bench/bench: bench/bench.c $(SUP_LIB) $(SER_OBJ)
+$(O)/bench/bench: bench/bench.c bench/big.c $(SUP_LIB) $(SER_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lev -pthread

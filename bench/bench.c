@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "msg.h"
 #include "smsup.h"
 
@@ -40,18 +41,12 @@ struct figure {
 
 static struct figure	 figs[64];
 static int		 nfig;
-static int		 quick;
-static char		 dir[PATH_MAX], sock[PATH_MAX], bin[PATH_MAX];
-static char		 build[PATH_MAX];
 static pid_t		 bench_sup = -1;	/* the supervisor running */
+int			 quick;
+char			 dir[PATH_MAX], sock[PATH_MAX], bin[PATH_MAX];
+char			 build[PATH_MAX];
 
-static long	bench_vm_kib(pid_t, const char *);
-static int	bench_started(void);
-static struct status_row *bench_rows(uint32_t *, uint64_t *);
-static int	bench_sh(const char *, ...)
-		    __attribute__((format(printf, 1, 2)));
-
-static void
+void
 bench_fatal(const char *fmt, ...)
 {
 	va_list	 ap;
@@ -68,7 +63,7 @@ bench_fatal(const char *fmt, ...)
 	exit(1);
 }
 
-static double
+double
 bench_us(uint64_t ns)
 {
 	return (double)ns / 1000.;
@@ -83,7 +78,7 @@ bench_cmp(const void *a, const void *b)
 }
 
 /* The q-quantile (0..1) of n values, sorted in place. */
-static double
+double
 bench_quantile(double *v, size_t n, double q)
 {
 	size_t	 i;
@@ -93,7 +88,7 @@ bench_quantile(double *v, size_t n, double q)
 	return v[i < n ? i : n - 1];
 }
 
-static void
+void
 bench_figure(const char *name, const char *unit, double value,
     double baseline, const char *target, int met)
 {
@@ -115,7 +110,7 @@ bench_figure(const char *name, const char *unit, double value,
 }
 
 /* Run a shell command line; its status. */
-static int
+int
 bench_sh(const char *fmt, ...)
 {
 	va_list	 ap;
@@ -136,7 +131,7 @@ bench_sh(const char *fmt, ...)
 }
 
 /* Start a supervisor with these `run` arguments; returns its pid. */
-static pid_t
+pid_t
 bench_start(const char *args)
 {
 	char	 cmd[4096];
@@ -167,7 +162,7 @@ bench_start(const char *args)
  * The status rows of every machine (*n of them, static: valid until the
  * next call); *took, if not NULL, the time the answer took.
  */
-static struct status_row *
+struct status_row *
 bench_rows(uint32_t *n, uint64_t *took)
 {
 	static struct status_row *rows;
@@ -201,7 +196,7 @@ bench_rows(uint32_t *n, uint64_t *took)
 }
 
 /* Whether no machine of the supervisor is starting. */
-static int
+int
 bench_started(void)
 {
 	struct status_row	*rows;
@@ -215,7 +210,7 @@ bench_started(void)
 	return 1;
 }
 
-static void
+void
 bench_stop(pid_t pid)
 {
 	bench_sh("'%s' shutdown >/dev/null 2>&1", bin);
@@ -234,7 +229,7 @@ bench_input(struct buf *p, const char *name, const char *input)
 }
 
 /* One call; its output as text in out (if any). 0 if answered OUTPUT. */
-static int
+int
 bench_call(int fd, const char *name, const char *input, char *out,
     size_t len)
 {
@@ -311,7 +306,7 @@ bench_pipeline(int fd, uint8_t type, const struct buf *payload, size_t n,
 }
 
 /* Blocking I/O of exactly n bytes. */
-static void
+void
 bench_io(int fd, void *p, size_t n, int writing)
 {
 	ssize_t	 k;
@@ -468,112 +463,8 @@ bench_raw_pipeline(size_t n, size_t frame, size_t window)
 	return (double)n / ((double)t / 1e9);
 }
 
-/* Fastest of pipe, vmsplice and a memfd handed over, for size bytes. */
-static double
-bench_raw_transfer(size_t size, const char **how)
-{
-	uint8_t		*src, *dst;
-	int		 p[2], sv[2];
-	uint64_t	 t, best = UINT64_MAX;
-	size_t		 chunk = 1u << 20, off;
-	struct iovec	 iov;
-	pid_t		 pid;
-	const char	*names[3] = { "pipe", "vmsplice", "memfd" };
-	int		 m, fd;
-	ssize_t		 k;
-
-	src = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
-	memset(src, 7, size);
-	for (m = 0; m < 3; m++) {
-		pipe(p);
-		socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
-		t = units_now();
-		if ((pid = fork()) == 0) {
-			/* The receiver: the bytes end up in its memory. */
-			if (m < 2) {
-				dst = malloc(size);
-				for (off = 0; off < size; off += (size_t)k)
-					if ((k = read(p[0], dst + off,
-					    size - off)) <= 0)
-						_exit(1);
-			} else {
-				char		 c;
-				char		 ctl[CMSG_SPACE(sizeof(int))];
-				struct msghdr	 msg = { 0 };
-				struct iovec	 io = { &c, 1 };
-				struct cmsghdr	*cm;
-
-				msg.msg_iov = &io;
-				msg.msg_iovlen = 1;
-				msg.msg_control = ctl;
-				msg.msg_controllen = sizeof ctl;
-				if (recvmsg(sv[1], &msg, 0) != 1)
-					_exit(1);
-				cm = CMSG_FIRSTHDR(&msg);
-				memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-				dst = mmap(NULL, size, PROT_READ, MAP_SHARED,
-				    fd, 0);
-				if (dst == MAP_FAILED || dst[size - 1] != 7)
-					_exit(1);
-			}
-			_exit(0);
-		}
-		if (m == 0) {
-			for (off = 0; off < size; off += chunk)
-				bench_io(p[1], src + off, size - off < chunk ?
-				    size - off : chunk, 1);
-		} else if (m == 1) {
-			for (off = 0; off < size; off += (size_t)k) {
-				iov.iov_base = src + off;
-				iov.iov_len = size - off < chunk ? size - off :
-				    chunk;
-				if ((k = vmsplice(p[1], &iov, 1, 0)) <= 0)
-					break;
-			}
-		} else {
-			/* Built in a memfd, as a worker would its image. */
-			char		 c = 0;
-			char		 ctl[CMSG_SPACE(sizeof(int))];
-			struct msghdr	 msg = { 0 };
-			struct iovec	 io = { &c, 1 };
-			struct cmsghdr	*cm;
-			uint8_t		*mp;
-
-			fd = memfd_create("bench", MFD_CLOEXEC);
-			ftruncate(fd, (off_t)size);
-			mp = mmap(NULL, size, PROT_WRITE, MAP_SHARED, fd, 0);
-			memcpy(mp, src, size);
-			munmap(mp, size);
-			msg.msg_iov = &io;
-			msg.msg_iovlen = 1;
-			msg.msg_control = ctl;
-			msg.msg_controllen = sizeof ctl;
-			cm = CMSG_FIRSTHDR(&msg);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_RIGHTS;
-			cm->cmsg_len = CMSG_LEN(sizeof fd);
-			memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-			sendmsg(sv[0], &msg, 0);
-			close(fd);
-		}
-		waitpid(pid, NULL, 0);
-		t = units_now() - t;
-		close(p[0]);
-		close(p[1]);
-		close(sv[0]);
-		close(sv[1]);
-		if (t < best) {
-			best = t;
-			*how = names[m];
-		}
-	}
-	munmap(src, size);
-	return (double)best / 1e6;
-}
-
 /* The pause of one upgrade, from its report ("pause 87us"), in us. */
-static double
+double
 bench_upgrade(const char *name, const char *path)
 {
 	struct buf	 p = { 0 }, in = { 0 };
@@ -727,120 +618,6 @@ bench_pauses(void)
 	free(v);
 }
 
-static void
-bench_state_sizes(void)
-{
-	static const size_t quick_sizes[] = { 1u << 20, 16u << 20 };
-	static const size_t sizes[] = { 1u << 20, 100u << 20, 1u << 30 };
-	const size_t	*sz = quick ? quick_sizes : sizes;
-	size_t		 ns = quick ? 2 : 3, i;
-	char		 v1[PATH_MAX], v2[PATH_MAX], in[64], name[80];
-	char		 args[2 * PATH_MAX];
-	const char	*how = "?";
-	double		 pause, raw;
-	pid_t		 sup;
-	int		 fd;
-
-	printf("upgrade pause by state size\n");
-	snprintf(v1, sizeof v1, "%s/bench/blob-v1", build);
-	snprintf(v2, sizeof v2, "%s/bench/blob-v2", build);
-	for (i = 0; i < ns; i++) {
-		snprintf(args, sizeof args, "--durability none "
-		    "--snapshot-inputs 0 --snapshot-interval 0 --max-image "
-		    "2047M --upgrade-timeout 120 blob='%s'", v1);
-		sup = bench_start(args);
-		fd = client_connect(sock);
-		snprintf(in, sizeof in, "size %zu", sz[i]);
-		if (bench_call(fd, "blob", in, NULL, 0) != 0)
-			bench_fatal("blob %s failed", in);
-		close(fd);
-		pause = bench_upgrade("blob", v2) / 1000;
-		fd = client_connect(sock);
-		snprintf(in, sizeof in, "%zu:", sz[i]);
-		if (bench_call(fd, "blob", "sum", name, sizeof name) != 0 ||
-		    strncmp(name, in, strlen(in)) != 0)
-			bench_fatal("blob state after the upgrade: %s", name);
-		close(fd);
-		bench_stop(sup);
-		raw = bench_raw_transfer(sz[i], &how);
-		snprintf(name, sizeof name, "upgrade pause, %zu MiB of state "
-		    "(raw: %s)", sz[i] >> 20, how);
-		bench_figure(name, "ms", pause, raw, sz[i] >= (1u << 30) ?
-		    "<= 1.5x raw" : "", sz[i] >= (1u << 30) ? pause <= 1.5 *
-		    raw : -1);
-	}
-	(void)v1;
-}
-
-/*
- * Calls (nop) for secs seconds to a blob machine holding size bytes, its
- * snapshots every snap seconds ("0": none); their p99 in ms, the
- * snapshots written by fork meanwhile, and the supervisor's peak RSS.
- */
-static double
-bench_calls_holding(size_t size, const char *snap, double secs,
-    uint64_t *forks, long *hwm)
-{
-	struct status_row	*row;
-	size_t			 n = 0, cap = 1 << 16;
-	double			*lat = calloc(cap, sizeof *lat), p99;
-	uint64_t		 t, end;
-	uint32_t		 rows;
-	char			 args[2 * PATH_MAX], cmd[64];
-	pid_t			 sup;
-	int			 fd;
-
-	snprintf(args, sizeof args, "--snapshot-inputs 0 --snapshot-interval "
-	    "%s --max-image 2047M blob='%s/bench/blob-v1'", snap, build);
-	sup = bench_start(args);
-	fd = client_connect(sock);
-	snprintf(cmd, sizeof cmd, "size %zu", size);
-	if (bench_call(fd, "blob", cmd, NULL, 0) != 0)
-		bench_fatal("blob %s failed", cmd);
-	end = units_now() + (uint64_t)(secs * 1e9);
-	while ((t = units_now()) < end && n < cap) {
-		if (bench_call(fd, "blob", "nop", NULL, 0) != 0)
-			bench_fatal("call failed");
-		lat[n++] = (double)(units_now() - t);
-		usleep(1000);
-	}
-	if ((row = bench_rows(&rows, NULL)) == NULL || rows != 1)
-		bench_fatal("status");
-	*forks = row->forks;
-	*hwm = bench_vm_kib(sup, "VmHWM");
-	close(fd);
-	bench_stop(sup);
-	p99 = bench_us((uint64_t)bench_quantile(lat, n, 0.99)) / 1000;
-	free(lat);
-	return p99;
-}
-
-/* Snapshots by fork: what calls wait while a large state is written. */
-static void
-bench_snapshots(void)
-{
-	size_t		 size = quick ? 64u << 20 : 1u << 30;
-	double		 secs = quick ? 2 : 6, on, off;
-	uint64_t	 forks, none;
-	long		 hwm, hwm0;
-	char		 name[96];
-
-	printf("calls while a large state snapshots\n");
-	off = bench_calls_holding(size, "0", secs, &none, &hwm0);
-	on = bench_calls_holding(size, "1", secs, &forks, &hwm);
-	snprintf(name, sizeof name, "calls, %zu MiB snapshotting every 1s, "
-	    "p99", size >> 20);
-	bench_figure(name, "ms", on, off, "<= 20ms and 5x", on <= 20 &&
-	    on <= 5 * off);
-	snprintf(name, sizeof name, "snapshots written by fork in %.0fs",
-	    secs);
-	bench_figure(name, "", (double)forks, -1, ">= 1", forks >= 1);
-	snprintf(name, sizeof name, "supervisor peak RSS, %zu MiB "
-	    "snapshotting", size >> 20);
-	bench_figure(name, "MiB", hwm / 1024., -1, "< 32MiB",
-	    hwm / 1024. < 32);
-}
-
 /* A client floods calls while upgrades go back and forth. */
 static void
 bench_flood(void)
@@ -882,7 +659,7 @@ bench_flood(void)
 }
 
 /* A memory figure of /proc/PID/status (VmRSS, VmHWM), KiB. */
-static long
+long
 bench_vm_kib(pid_t pid, const char *key)
 {
 	char	 path[64], line[256];
@@ -1096,8 +873,7 @@ main(int argc, char **argv)
 	bench_rtt();
 	bench_throughput();
 	bench_pauses();
-	bench_state_sizes();
-	bench_snapshots();
+	bench_big();
 	bench_flood();
 	bench_scale();
 	bench_write();

@@ -62,7 +62,7 @@ enum frame_type {
 	FRAME_C_SHUTDOWN,	/* R_OK, then the supervisor exits */
 	FRAME_C_HISTORY,	/* name: R_HISTORY */
 	FRAME_C_RESTART,	/* name: R_OK once ready again */
-	FRAME_C_STATE,		/* name: R_STATE */
+	FRAME_C_STATE,		/* name[, u32 flags]: R_STATE or R_STATE_FD */
 	FRAME_C_TRACE,		/* name, u32 flags: R_OK, then R_TRACE... */
 
 	/* supervisor -> client */
@@ -74,6 +74,8 @@ enum frame_type {
 	FRAME_R_HISTORY,	/* the last upgrades */
 	FRAME_R_STATE,		/* str fields, state image */
 	FRAME_R_TRACE,		/* one event of a traced machine */
+	FRAME_R_STATE_FD,	/* str fields, u64 length: the state image is
+				   in the sealed memfd passed with it */
 };
 
 #define CONFIG_TRACE_STATE	0x1	/* W_STATE after every input */
@@ -81,6 +83,7 @@ enum frame_type {
 #define HELLO_CAP_FD		0x1	/* takes and gives images by descriptor */
 #define HELLO_CAP_FORK		0x2	/* snapshots by fork (CONFIG_FORK) */
 #define SERIALIZE_FD		0x1	/* an image may come as W_IMAGE_FD */
+#define STATE_TAKES_FD		0x1	/* C_STATE: R_STATE_FD welcome */
 
 /* Size caps: state images (LOAD, IMAGE) get their own, larger one. */
 struct frame_limits {

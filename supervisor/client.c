@@ -8,9 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "smsup.h"
 
 double	 client_timeout;	/* -t: seconds to wait for an answer; 0 */
+
+/* Descriptors that came with answers (R_STATE_FD), not yet handed out. */
+static int	 client_fds[FDPASS_MAX];
+static int	 client_nfds;
 
 /* Connect to the supervisor at path; -1 with errno set if none answers. */
 int
@@ -77,7 +82,7 @@ client_recv(int fd, struct buf *in, struct reply *r)
 	};
 	struct frame	 f;
 	ssize_t		 n;
-	int		 rc;
+	int		 rc, i, broken = 0;
 
 	for (;;) {
 		rc = frame_parse(buf_head(in), buf_used(in), &lim, &f);
@@ -86,7 +91,19 @@ client_recv(int fd, struct buf *in, struct reply *r)
 			r->id = f.id;
 			r->data = (uint8_t *)f.payload;
 			r->len = f.len;
+			r->fd = -1;
 			buf_consume(in, FRAME_HDR_LEN + f.len);
+			if (!frame_has_fd(f.type))
+				return 1;
+			/* It rode on the frame's first byte: it is here. */
+			if (client_nfds == 0) {
+				errno = EPROTO;
+				return -1;
+			}
+			r->fd = client_fds[0];
+			for (i = 1; i < client_nfds; i++)
+				client_fds[i - 1] = client_fds[i];
+			client_nfds--;
 			return 1;
 		}
 		if (rc < 0) {
@@ -95,7 +112,8 @@ client_recv(int fd, struct buf *in, struct reply *r)
 		}
 		if (buf_reserve(in, 65536) == -1)
 			return -1;
-		n = read(fd, in->data + in->len, in->cap - in->len);
+		n = fdpass_recv(fd, in->data + in->len, in->cap - in->len,
+		    client_fds, &client_nfds, FDPASS_MAX, &broken);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) &&

@@ -79,16 +79,36 @@ inspect_query(struct machine *m, struct client *c, uint64_t id, char *err,
 	return 0;
 }
 
+/* Hand the client q the image's memfd: -1 if it takes no descriptor. */
+static int
+inspect_query_fd(struct pending *q, const char *fields, size_t len, int fd)
+{
+	struct buf	 b = { 0 };
+	int		 rc = -1;
+
+	if (msg_put_str(&b, fields) == 0 && msg_put_u64(&b, len) == 0)
+		rc = server_client_reply_fd(q->client, FRAME_R_STATE_FD, q->id,
+		    buf_head(&b), buf_used(&b), fd);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * Answer the oldest query with the worker's image p (len bytes; in the
+ * memfd fd unless it is -1) or its failure. A client that takes
+ * descriptors gets the memfd; one that does not, the bytes.
+ */
 static void
 inspect_query_done(struct machine *m, uint8_t type, const void *p,
-    size_t len)
+    size_t len, int fd)
 {
 	struct pending	*q = queue_head(&m->queries);
 	struct buf	 b = { 0 };
-	const char	*fields;
+	const char	*fields = m->worker != NULL ? m->worker->fields : "";
 
-	if (type == FRAME_R_STATE) {
-		fields = m->worker != NULL ? m->worker->fields : "";
+	if (type != FRAME_R_STATE)
+		server_client_reply(q->client, type, q->id, p, len);
+	else if (fd == -1 || inspect_query_fd(q, fields, len, fd) == -1) {
 		if (msg_put_str(&b, fields) == 0 && buf_add(&b, p, len) == 0)
 			server_client_reply(q->client, type, q->id,
 			    buf_head(&b), buf_used(&b));
@@ -96,8 +116,7 @@ inspect_query_done(struct machine *m, uint8_t type, const void *p,
 			server_client_replyf(q->client, FRAME_R_ERROR, q->id,
 			    "out of memory");
 		buf_free(&b);
-	} else
-		server_client_reply(q->client, type, q->id, p, len);
+	}
 	server_client_unref(q->client);
 	queue_pop(&m->queries);
 	m->queries_sent--;
@@ -110,7 +129,7 @@ inspect_answer_query(struct machine *m, const struct frame *f)
 	if (m->queries_sent == 0)
 		return;
 	inspect_query_done(m, f->type == FRAME_W_IMAGE ? FRAME_R_STATE :
-	    FRAME_R_ERROR, f->payload, f->len);
+	    FRAME_R_ERROR, f->payload, f->len, f->fd);
 }
 
 /*
@@ -461,7 +480,7 @@ inspect_queries_fail(struct machine *m, const char *why)
 	    m->name, why);
 	m->queries_sent = m->queries.n;
 	while (m->queries_sent > 0)
-		inspect_query_done(m, FRAME_R_ERROR, msg, strlen(msg));
+		inspect_query_done(m, FRAME_R_ERROR, msg, strlen(msg), -1);
 }
 
 /* Machine m is removed: its traces end, its queries get errors. */

@@ -15,7 +15,8 @@
  * the callback took it. The kernel never merges bytes after a descriptor
  * into a read that began before it, so a frame's descriptor is always in
  * the queue when the frame is parsed. Clients' peers read with read(2):
- * descriptors a client sends are discarded by the kernel.
+ * descriptors a client sends are discarded by the kernel; a client that
+ * asks for one (a large state image, peer_give_fds) may be sent one.
  *
  * Clients' large frames (inputs past PEER_READ_MAX) are read into memory
  * from a budget shared by all clients: a client whose next frame does not
@@ -74,7 +75,8 @@ struct peer {
 	LIST_ENTRY(peer)	 wait_entry;
 
 	/* Descriptors (see above). */
-	int			 pass_fds;
+	int			 pass_fds;	/* takes and gives */
+	int			 give_fds;	/* may be given */
 	int			 in_fds[PEER_FDS_MAX];	/* received, untaken */
 	int			 nin_fds;
 	struct peer_fd		 out_fds[PEER_FDS_MAX];	/* to send */
@@ -356,6 +358,20 @@ void
 peer_pass_fds(struct peer *p)
 {
 	p->pass_fds = 1;
+	p->give_fds = 1;
+}
+
+/* This peer may be sent descriptors (a client that asked); it sends none. */
+void
+peer_give_fds(struct peer *p)
+{
+	p->give_fds = 1;
+}
+
+int
+peer_takes_fds(const struct peer *p)
+{
+	return p->give_fds;
 }
 
 /*
@@ -369,7 +385,7 @@ peer_send_fd(struct peer *p, uint8_t type, uint64_t id, const void *data,
 	uint64_t	 at = p->out_done + buf_used(&p->out);
 	int		 d;
 
-	if (p->dead || !p->pass_fds || p->nout_fds == PEER_FDS_MAX)
+	if (p->dead || !p->give_fds || p->nout_fds == PEER_FDS_MAX)
 		return -1;
 	if ((d = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1)
 		return -1;

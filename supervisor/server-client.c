@@ -168,6 +168,24 @@ server_client_reply(struct client *c, uint8_t type, uint64_t id,
 		server_client_drop(c);
 }
 
+/*
+ * A reply with a descriptor (a dup goes): -1 if this client takes none.
+ * One that does but has too many queued gets an error instead.
+ */
+int
+server_client_reply_fd(struct client *c, uint8_t type, uint64_t id,
+    const void *data, size_t len, int fd)
+{
+	if (c->gone)
+		return 0;
+	if (!peer_takes_fds(c->peer))
+		return -1;
+	if (peer_send_fd(c->peer, type, id, data, len, fd) == -1)
+		server_client_replyf(c, FRAME_R_ERROR, id, "cannot pass the "
+		    "state image: too many wait for this client to read them");
+	return 0;
+}
+
 void
 server_client_replyf(struct client *c, uint8_t type, uint64_t id,
     const char *fmt, ...)
@@ -465,16 +483,30 @@ server_client_history(struct client *c, const struct frame *f)
 	return 0;
 }
 
-/* STATE: the image, once the worker has applied what came before. */
+/*
+ * STATE: the image, once the worker has applied what came before. A
+ * client that takes descriptors (STATE_TAKES_FD) is given a large one's
+ * memfd, as the worker made it: its bytes never cross our memory.
+ */
 static int
 server_client_state(struct client *c, const struct frame *f)
 {
-	struct machine	*m;
-	char		 err[512];
-	int		 rc;
+	struct msg_reader	 r;
+	struct machine		*m;
+	char			 name[SMSUP_NAME_MAX + 1], err[512];
+	uint32_t		 flags = 0;
 
-	if ((rc = server_client_named(c, f, &m)) != 1)
-		return rc;
+	msg_init(&r, f->payload, f->len);
+	msg_get_str(&r, name, sizeof name);
+	/* Clients before descriptors send the name alone. */
+	if (r.off < r.len)
+		msg_get_u32(&r, &flags);
+	if (msg_end(&r) == -1)
+		return -1;
+	if ((m = server_client_machine(c, f->id, name)) == NULL)
+		return 0;
+	if (flags & STATE_TAKES_FD)
+		peer_give_fds(c->peer);
 	if (inspect_query(m, c, f->id, err, sizeof err) == -1)
 		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
 	return 0;

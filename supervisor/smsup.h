@@ -130,6 +130,8 @@ void		 peer_defer(struct peer *);
 int		 peer_malformed(const struct peer *);
 int		 peer_fd(struct peer *);
 void		 peer_pass_fds(struct peer *);
+void		 peer_give_fds(struct peer *);
+int		 peer_takes_fds(const struct peer *);
 int		 peer_send_fd(struct peer *, uint8_t, uint64_t, const void *,
 		    size_t, int);
 int		 peer_take_fd(struct peer *, struct frame *);
@@ -624,6 +626,8 @@ void		 server_client_ref(struct client *);
 void		 server_client_unref(struct client *);
 void		 server_client_reply(struct client *, uint8_t, uint64_t,
 		    const void *, size_t);
+int		 server_client_reply_fd(struct client *, uint8_t, uint64_t,
+		    const void *, size_t, int);
 void		 server_client_replyf(struct client *, uint8_t, uint64_t,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 pid_t		 server_client_pid(const struct client *);
@@ -636,6 +640,7 @@ struct reply {
 	uint64_t	 id;
 	uint8_t		*data;
 	size_t		 len;
+	int		 fd;	/* came with it (R_STATE_FD), or -1 */
 };
 extern double	 client_timeout;
 int		 client_connect(const char *);

@@ -7,7 +7,8 @@
 # (SMSUP_INLINE_IMAGES=1) is given the bytes instead. Then a snapshot by
 # fork of the 256 MiB is the file a restarted worker is given, and a
 # supervisor started again after a SIGKILL hands the file over by
-# descriptor without reading it into its memory.
+# descriptor without reading it into its memory. `state --raw` gets the
+# worker's memfd, not bytes through the supervisor.
 . "$(dirname "$0")/lib.sh"
 
 use bench/blob-v1 blob
@@ -68,6 +69,63 @@ wait_state blob running
 expect "$(grep -c 'blob: its state (268435508 bytes) goes to the worker by descriptor' "$T/log")" \
     $((n + 1)) "restart from the snapshot file by descriptor"
 expect "$("$S" call blob hash)" "$h" "the state after a restart from the child's snapshot"
+
+# state --raw: the worker's memfd handed to the client, which sends it on
+# (sendfile): the same bytes as the image the snapshot child wrote, the
+# supervisor's memory untouched. The JSON is decoded from the same memfd.
+exec 8<"$(newest blob snapshot)"
+"$S" state --raw blob >"$T/img" || fail "state --raw"
+expect "$(stat -c %s "$T/img")" 268435508 "state --raw length"
+tail -c 268435508 <&8 | cmp -s - "$T/img" || fail "state --raw differs from the snapshot file"
+exec 8<&-
+"$S" state --raw blob | cmp -s - "$T/img" || fail "state --raw into a pipe"
+expect "$("$S" state blob | wc -c)" $((2 * 268435456 + 3)) "state as JSON by descriptor"
+rm -f "$T/img"
+# A client asking 12 at once, reading nothing meanwhile: each request one
+# answer in order, a descriptor while the client's queue has room (at
+# least the first 8), the explicit error past it (how many depends on how
+# the worker's answers arrive together); every descriptor a memfd of the
+# image's length, none left over.
+out=$(python3 - "$SMSUP_SOCKET" <<'PY'
+import array, os, re, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+p = struct.pack('<I', 4) + b'blob' + struct.pack('<I', 1)
+s.sendall(b''.join(struct.pack('<IBBHQ', len(p), 1, 0x49, 0, i + 1) + p
+                   for i in range(12)))
+buf, fds, got = b'', [], []
+while len(got) < 12:
+    data, anc, _, _ = s.recvmsg(65536, socket.CMSG_SPACE(8 * 4))
+    if not data:
+        break
+    for lvl, typ, d in anc:
+        a = array.array('i'); a.frombytes(d[:len(d) - len(d) % 4]); fds += a
+    buf += data
+    while len(buf) >= 16:
+        n, _, t, _, i = struct.unpack('<IBBHQ', buf[:16])
+        if len(buf) < 16 + n:
+            break
+        pay, buf = buf[16:16 + n], buf[16 + n:]
+        if t == 0x68:
+            fd = fds.pop(0)
+            k = struct.unpack('<I', pay[:4])[0]
+            ln = struct.unpack('<Q', pay[4 + k:12 + k])[0]
+            ok = os.fstat(fd).st_size >= ln == 268435508
+            got.append((i, 'fd' if ok else 'badfd'))
+            os.close(fd)
+        else:
+            got.append((i, 'err' if b'too many' in pay else 'other:%x' % t))
+ids = [i for i, _ in got]
+kinds = ''.join('f' if k == 'fd' else 'e' if k == 'err' else '?' for _, k in got)
+ok = ids == list(range(1, 13)) and re.fullmatch('f{8,}e*', kinds) and not fds
+print('ok' if ok else ' '.join('%d:%s' % g for g in got) + ' left %d' % len(fds))
+PY
+)
+expect "$out" ok "12 state queries at once"
+expect "$("$S" call blob hash)" "$h" "the machine after 12 state queries"
+if [ -z "$SANITIZED" ]; then
+	[ "$(hwm)" -lt 32 ] || fail "supervisor peak RSS $(hwm) MiB reading 256 MiB"
+fi
 
 # A supervisor killed, then started again: the snapshot file is checked a
 # chunk at a time and handed over by descriptor, never read into memory.
