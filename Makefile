@@ -32,7 +32,8 @@ Q	= $(if $(filter 1,$(V)),,@)
 SER_SRC	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c \
 	  serialize/json.c serialize/tpljson.c \
 	  serialize/crc32c.c serialize/journal.c serialize/fdpass.c
-WRK_SRC	= worker/main.c worker/serve.c worker/state.c worker/chan.c
+WRK_SRC	= worker/main.c worker/serve.c worker/state.c worker/chan.c \
+	  worker/reply.c
 SUP_SRC	= $(wildcard supervisor/*.c)
 
 SER_OBJ	= $(SER_SRC:%.c=$(O)/%.o)
@@ -45,11 +46,15 @@ WORKER_LIB = $(O)/libsmsup-worker.a
 SOVERSION = 1
 VERSION	= 0.1.0
 WORKER_SO = $(O)/libsmsup-worker.so.$(SOVERSION)
+# The installed file: libsmsup-worker.so.1.0.0, with the links .so.1 (its
+# soname) and .so.
+SOFILE	= libsmsup-worker.so.$(SOVERSION).0.0
 PREFIX	?= /usr/local
 DESTDIR	?=
 EXAMPLES = $(O)/examples/counter-v1 $(O)/examples/counter-v2 \
 	   $(O)/examples/counter-v3 \
-	   $(O)/examples/kv-v1 $(O)/examples/kv-v2
+	   $(O)/examples/kv-v1 $(O)/examples/kv-v2 \
+	   $(O)/examples/employee-v1 $(O)/examples/employee-v2
 TEST_MACHINES = $(patsubst %,$(O)/tests/orderly-v%,1 2 3 4 5) \
 	   $(patsubst %,$(O)/tests/faulty-v%,1 2 3) \
 	   $(patsubst %,$(O)/tests/ledger-v%,1 2 3)
@@ -58,7 +63,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
 TEST_TOOLS = $(O)/tests/rawframe $(O)/tests/notifyd $(O)/tests/dirsync.so
 
-all: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(O)/smsup-worker.pc $(EXAMPLES) \
+all: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(EXAMPLES) \
 	$(TEST_MACHINES) $(TEST_TOOLS) $(O)/bench/blob-v1 $(O)/bench/blob-v2
 
 $(O)/%.o: %.c
@@ -88,10 +93,11 @@ $(WORKER_SO): $(WRK_SRC:%.c=$(O)/pic/%.o) $(SER_SRC:%.c=$(O)/pic/%.o) worker/sms
 	    -Wl,--version-script=worker/smsup-worker.map -o $@ \
 	    $(filter %.o,$^) $(LDLIBS_WORKER)
 
-$(O)/smsup-worker.pc: worker/smsup-worker.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@
-
 $(O)/examples/counter-%: $(O)/examples/counter/counter-%.o $(WORKER_LIB)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_WORKER)
+
+$(O)/examples/employee-%: $(O)/examples/employee/employee-%.o $(WORKER_LIB)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_WORKER)
 
@@ -277,17 +283,24 @@ SYSCONFDIR ?= /etc
 UNITDIR	= $(DESTDIR)$(PREFIX)/lib/systemd/system
 COMPDIR	= $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 
-install: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(O)/smsup-worker.pc
+# The pkg-config file is written for this PREFIX when installing. Outside
+# /usr its Libs carry an rpath, so that a machine built with it finds the
+# shared library at run time: workers get no LD_LIBRARY_PATH (smsup.1).
+PC_RPATH = $(if $(filter /usr,$(PREFIX)),,-Wl$(comma)-rpath$(comma)$${libdir})
+comma	:= ,
+install: $(O)/smsup $(WORKER_LIB) $(WORKER_SO)
 	install -d $(BINDIR) $(LIBDIR) $(INCDIR) $(PCDIR) $(MANDIR)/man1 \
 	    $(MANDIR)/man3 $(MANDIR)/man5 $(MANDIR)/man7 $(UNITDIR) $(COMPDIR)
 	install -m 0755 $(O)/smsup $(BINDIR)/smsup
 	install -m 0644 $(WORKER_LIB) $(LIBDIR)/libsmsup-worker.a
-	install -m 0755 $(WORKER_SO) $(LIBDIR)/libsmsup-worker.so.$(VERSION)
-	ln -sf libsmsup-worker.so.$(VERSION) \
-	    $(LIBDIR)/libsmsup-worker.so.$(SOVERSION)
+	install -m 0755 $(WORKER_SO) $(LIBDIR)/$(SOFILE)
+	ln -sf $(SOFILE) $(LIBDIR)/libsmsup-worker.so.$(SOVERSION)
 	ln -sf libsmsup-worker.so.$(SOVERSION) $(LIBDIR)/libsmsup-worker.so
 	install -m 0644 include/smsup/worker.h $(INCDIR)/worker.h
-	install -m 0644 $(O)/smsup-worker.pc $(PCDIR)/smsup-worker.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@RPATH@|$(PC_RPATH)|' worker/smsup-worker.pc.in \
+	    >$(PCDIR)/smsup-worker.pc
+	chmod 0644 $(PCDIR)/smsup-worker.pc
 	install -m 0644 man/smsup.1 $(MANDIR)/man1/smsup.1
 	install -m 0644 man/smsup-worker.3 $(MANDIR)/man3/smsup-worker.3
 	install -m 0644 man/smsup.conf.5 $(MANDIR)/man5/smsup.conf.5
@@ -296,10 +309,13 @@ install: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(O)/smsup-worker.pc
 	    contrib/smsup.service.in >$(UNITDIR)/smsup.service
 	chmod 0644 $(UNITDIR)/smsup.service
 	install -m 0644 contrib/smsup.bash-completion $(COMPDIR)/smsup
+	@# The loader's cache, when this is the live system and we may.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
+	    command -v ldconfig >/dev/null; then ldconfig; fi
 
 uninstall:
 	rm -f $(BINDIR)/smsup $(LIBDIR)/libsmsup-worker.a \
-	    $(LIBDIR)/libsmsup-worker.so.$(VERSION) \
+	    $(LIBDIR)/$(SOFILE) $(LIBDIR)/libsmsup-worker.so.$(VERSION) \
 	    $(LIBDIR)/libsmsup-worker.so.$(SOVERSION) \
 	    $(LIBDIR)/libsmsup-worker.so $(INCDIR)/worker.h \
 	    $(PCDIR)/smsup-worker.pc $(MANDIR)/man1/smsup.1 \

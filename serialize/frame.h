@@ -51,6 +51,8 @@ enum frame_type {
 				   in the descriptor passed with it */
 	FRAME_S_SNAPFILE,	/* u64 offset: the file passed with it takes
 				   the next snapshot, by a child of the worker */
+	FRAME_S_ARG,		/* id = ARG_INIT or ARG_EXTRA; payload = text
+				   for the INIT or LOAD that follows */
 
 	/* client -> supervisor */
 	FRAME_C_CALL = 0x40,	/* name, input: answered by R_OUTPUT or R_ERROR */
@@ -82,6 +84,9 @@ enum frame_type {
 #define CONFIG_FORK		0x2	/* snapshots by fork, into SNAPFILEs */
 #define HELLO_CAP_FD		0x1	/* takes and gives images by descriptor */
 #define HELLO_CAP_FORK		0x2	/* snapshots by fork (CONFIG_FORK) */
+#define HELLO_CAP_ARG		0x4	/* takes S_ARG */
+#define ARG_INIT		1	/* S_ARG: init's argument (--init-arg) */
+#define ARG_EXTRA		2	/* S_ARG: migrate's extra (--extra) */
 #define SERIALIZE_FD		0x1	/* an image may come as W_IMAGE_FD */
 #define STATE_TAKES_FD		0x1	/* C_STATE: R_STATE_FD welcome */
 

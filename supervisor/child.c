@@ -7,7 +7,9 @@
  * CHILD_LINES_MAX a second; the rest are counted), a small explicit
  * environment and no other descriptor of ours. It is gone once both its
  * exit status and the end of its channel have been seen: then its owner's
- * gone callback runs, once, with the reason, and the child is freed.
+ * gone callback runs, once, with the reason (an exit of its own says its
+ * last line of output too: a worker that cannot start says why on
+ * stderr), and the child is freed.
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -124,13 +126,16 @@ child_out_line(struct child *c)
 		o->lines = 0;
 		o->skipped = 0;
 	}
+	for (i = 0; i < o->len; i++)
+		if ((unsigned char)o->line[i] < 0x20 || o->line[i] == 0x7f)
+			o->line[i] = '?';
+	if (o->len > 0)
+		snprintf(c->last, sizeof c->last, "%.*s%s", (int)o->len,
+		    o->line, o->cut ? "..." : "");
 	if (o->lines++ >= CHILD_LINES_MAX) {
 		o->skipped++;
 		return;
 	}
-	for (i = 0; i < o->len; i++)
-		if ((unsigned char)o->line[i] < 0x20 || o->line[i] == 0x7f)
-			o->line[i] = '?';
 	log_info("%s[%ld]: %.*s%s", o->name, (long)c->pid, (int)o->len,
 	    o->line, o->cut ? "..." : "");
 }
@@ -342,11 +347,20 @@ child_progress(const struct child *c, uint64_t *seq)
 static void
 child_finish(struct child *c, const char *why)
 {
-	char		 reason[256];
+	char		 reason[512];
 	child_gone_cb	*gone = c->gone;
+	size_t		 n;
 
 	if (!c->exited || c->peer != NULL || c->busy)
 		return;
+	/* What it wrote before it went, for its last words. */
+	if (c->out != NULL)
+		child_out_read(c);
+	if (c->out != NULL && c->out->len > 0) {
+		child_out_line(c);
+		c->out->len = 0;
+		c->out->cut = 0;
+	}
 	if (gone != NULL) {
 		if (why != NULL)
 			snprintf(reason, sizeof reason, "%s", why);
@@ -355,8 +369,13 @@ child_finish(struct child *c, const char *why)
 		else if (c->broke[0] != '\0')
 			snprintf(reason, sizeof reason, "broke the protocol: %s",
 			    c->broke);
-		else
+		else {
 			child_describe_exit(c->status, reason, sizeof reason);
+			n = strlen(reason);
+			if (c->last[0] != '\0')
+				snprintf(reason + n, sizeof reason - n,
+				    ", its last words: \"%s\"", c->last);
+		}
 		c->gone = NULL;
 		c->frame = NULL;
 		gone(c, reason);

@@ -145,7 +145,8 @@ cmd_status_snapshots(const struct status_row *r)
 static void
 cmd_status_detail(const struct status_row *r)
 {
-	char	 s[64];
+	struct buf	 arg = { 0 };
+	char		 s[64];
 
 	printf("\n%s\n", r->name);
 	printf("  state       %s%s%s\n", r->state, r->why[0] ? ": " : "",
@@ -155,6 +156,12 @@ cmd_status_detail(const struct status_row *r)
 	printf("  binary      %s\n", r->path);
 	printf("  format      %s%s%s\n", r->format[0] ? r->format : "-",
 	    r->fields[0] ? ", fields " : "", r->fields);
+	if (r->has_init_arg) {
+		json_put_cstr(&arg, r->init_arg);
+		printf("  init arg    %.*s\n", (int)buf_used(&arg),
+		    (const char *)buf_head(&arg));
+		buf_free(&arg);
+	}
 	if (r->pid != 0)
 		printf("  pid         %" PRIu32 "\n", r->pid);
 	if (r->uptime > 0) {
@@ -199,6 +206,11 @@ cmd_status_json_row(struct buf *b, const struct status_row *r)
 	json_put_key(b, 0, "binary");		json_put_cstr(b, r->path);
 	json_put_key(b, 0, "format");		json_put_cstr(b, r->format);
 	json_put_key(b, 0, "fields");		json_put_cstr(b, r->fields);
+	json_put_key(b, 0, "init_arg");
+	if (r->has_init_arg)
+		json_put_cstr(b, r->init_arg);
+	else
+		json_put_raw(b, "null");
 	json_put_key(b, 0, "pid");		json_put_u64(b, r->pid);
 	json_put_key(b, 0, "uptime_ns");	json_put_u64(b, r->uptime);
 	json_put_key(b, 0, "inputs");		json_put_u64(b, r->inputs);

@@ -1,8 +1,9 @@
 /*
  * cmd-upgrade.c: `smsup upgrade [-fw] [-t seconds] [-p seconds]
- * NAME[=PATH]...`: upgrade one machine, or several together (all commit or
- * all roll back), to the binaries at PATH (default: each one's own path,
- * replaced on disk); wait, and print what happened.
+ * [--extra TEXT] NAME[=PATH]...`: upgrade one machine, or several together
+ * (all commit or all roll back), to the binaries at PATH (default: each
+ * one's own path, replaced on disk), TEXT given to their migrate; wait,
+ * and print what happened.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -17,7 +18,8 @@
 static int	cmd_upgrade_exec(const char *, int, char **);
 
 const struct cmd_entry cmd_upgrade_entry = {
-	"upgrade", "[-fw] [-t seconds] [-p seconds] NAME[=PATH] ...",
+	"upgrade", "[-fw] [-t seconds] [-p seconds] [--extra TEXT] "
+	    "NAME[=PATH] ...",
 	cmd_upgrade_exec
 };
 
@@ -26,6 +28,7 @@ static const struct option cmd_upgrade_long[] = {
 	{ "wait", no_argument, NULL, 'w' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "probation", required_argument, NULL, 'p' },
+	{ "extra", required_argument, NULL, 'e' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -34,6 +37,7 @@ cmd_upgrade_exec(const char *path, int argc, char **argv)
 {
 	struct buf	 p = { 0 };
 	char		 name[SMSUP_NAME_MAX + 1], bin[PATH_MAX], *eq;
+	const char	*extra = NULL;
 	double		 timeout = 0, probation = -1;
 	uint32_t	 flags = 0;
 	size_t		 n;
@@ -65,6 +69,14 @@ cmd_upgrade_exec(const char *path, int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'e':
+			if (strlen(optarg) > OPTS_ARG_MAX) {
+				fprintf(stderr, "smsup: --extra: longer than "
+				    "%d bytes\n", OPTS_ARG_MAX);
+				return EXIT_USAGE;
+			}
+			extra = optarg;
+			break;
 		default:
 			return cmd_usage(&cmd_upgrade_entry);
 		}
@@ -93,6 +105,10 @@ cmd_upgrade_exec(const char *path, int argc, char **argv)
 		}
 		msg_put_str(&p, name);
 		msg_put_str(&p, bin);
+	}
+	if (extra != NULL) {
+		msg_put_u32(&p, 1);
+		msg_put_str(&p, extra);
 	}
 	rc = client_simple(path, FRAME_C_UPGRADE, &p);
 	buf_free(&p);

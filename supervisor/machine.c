@@ -227,6 +227,42 @@ machine_schedule_restart(struct machine *m, double delay)
 }
 
 /*
+ * The init argument in force: the one given for a machine started from
+ * nothing (saved with it, before any input), else the one it was first
+ * started with, whatever this `run` says.
+ */
+static int
+machine_init_arg(struct machine *m, int saved, char *err, size_t len)
+{
+	char	 arg[OPTS_ARG_MAX + 1];
+	int	 rc;
+
+	if (!saved) {
+		if (store_put_init_arg(m->store, m->opts.has_init_arg ?
+		    m->opts.init_arg : NULL) == -1) {
+			snprintf(err, len, "cannot save its init argument: %s",
+			    strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if ((rc = store_get_init_arg(m->store, arg, sizeof arg)) == -1) {
+		snprintf(err, len, "cannot read its init argument: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (m->opts.has_init_arg && (rc == 0 ||
+	    strcmp(arg, m->opts.init_arg) != 0))
+		log_warnx("%s: --init-arg not used: the machine resumes from "
+		    "its saved state (start afresh with --fresh)", m->name);
+	m->opts.has_init_arg = rc == 1;
+	memset(m->opts.init_arg, 0, sizeof m->opts.init_arg);
+	if (rc == 1)
+		memcpy(m->opts.init_arg, arg, strlen(arg));
+	return 0;
+}
+
+/*
  * Open the machine's store and take its saved state: snapshot, journal
  * and the next sequence number. --fresh moves it aside first.
  */
@@ -279,7 +315,7 @@ machine_open_store(struct machine *m, char *err, size_t len)
 		log_info("%s: resuming from its saved state: snapshot #%llu, "
 		    "inputs up to #%llu", m->name,
 		    (unsigned long long)m->snap_seq, (unsigned long long)last);
-	return 0;
+	return machine_init_arg(m, rc == 1, err, len);
 }
 
 /* Create and start machine name from the binary at path. */

@@ -173,6 +173,16 @@ opts_parse(int ch, const char *arg, struct machine_opts *o, uint32_t *set,
 			goto bad;
 		*set |= OPT_SNAP_FORK;
 		return 0;
+	case 'g':
+		if (strlen(arg) > OPTS_ARG_MAX) {
+			snprintf(err, len, "--init-arg: longer than %d bytes",
+			    OPTS_ARG_MAX);
+			return -1;
+		}
+		snprintf(o->init_arg, sizeof o->init_arg, "%s", arg);
+		o->has_init_arg = 1;
+		*set |= OPT_INIT_ARG;
+		return 0;
 	}
 	snprintf(err, len, "unknown option");
 	return -1;
@@ -198,6 +208,7 @@ const struct option opts_long[] = {
 	{ "limit-cpu", required_argument, NULL, 'C' },
 	{ "step-timeout", required_argument, NULL, 'W' },
 	{ "snapshot-fork", required_argument, NULL, 'K' },
+	{ "init-arg", required_argument, NULL, 'g' },
 	{ "state-dir", required_argument, NULL, 'S' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "pid-file", required_argument, NULL, 'p' },
@@ -240,6 +251,7 @@ opts_encode(struct buf *b, const struct machine_opts *o, uint32_t set)
 	msg_put_u64(b, o->limit_cpu);
 	msg_put_u32(b, (uint32_t)(o->step_timeout * 1000));
 	msg_put_u32(b, (uint32_t)o->snap_fork);
+	msg_put_str(b, o->init_arg);
 }
 
 /* Read them back over the defaults; -1 if malformed or out of range. */
@@ -248,6 +260,7 @@ opts_decode(struct msg_reader *r, struct machine_opts *o)
 {
 	struct machine_opts	 in;
 	uint32_t		 set, t, p, dur, rs, win, step, fork = 1;
+	char			 arg[OPTS_ARG_MAX + 2];
 
 	opts_default(o);
 	memset(&in, 0, sizeof in);
@@ -270,7 +283,10 @@ opts_decode(struct msg_reader *r, struct machine_opts *o)
 	/* Came later: a request without it has the default. */
 	if (r->off + 4 <= r->len)
 		msg_get_u32(r, &fork);
-	if (r->err || fork > 1 || dur > 2 || rs > 2 || t > 3600000 || p > 3600000 ||
+	arg[0] = '\0';
+	if (r->off < r->len)
+		msg_get_str(r, arg, sizeof arg);
+	if (r->err || strlen(arg) > OPTS_ARG_MAX || fork > 1 || dur > 2 || rs > 2 || t > 3600000 || p > 3600000 ||
 	    step > 86400000 ||
 	    in.image_max > FRAME_IMAGE_MAX_DEFAULT - 4096 ||
 	    in.max_restarts > SMSUP_MAX_RESTARTS || win > 86400000)
@@ -308,5 +324,9 @@ opts_decode(struct msg_reader *r, struct machine_opts *o)
 		o->step_timeout = step / 1000.;
 	if (set & OPT_SNAP_FORK)
 		o->snap_fork = (int)fork;
+	if (set & OPT_INIT_ARG) {
+		memcpy(o->init_arg, arg, sizeof o->init_arg);
+		o->has_init_arg = 1;
+	}
 	return 0;
 }

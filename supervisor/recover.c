@@ -305,6 +305,15 @@ recover_start(struct machine *m, struct child *c, char *err, size_t len)
 
 	recover_config(m, c);
 	if (base_len(m) == 0) {
+		if (m->opts.has_init_arg && !(c->caps & HELLO_CAP_ARG)) {
+			snprintf(err, len, "it has an init argument, and %s "
+			    "was built before init arguments (rebuild it "
+			    "against this smsup's worker library)", m->path);
+			return -1;
+		}
+		if (m->opts.has_init_arg)
+			peer_send(c->peer, FRAME_S_ARG, ARG_INIT,
+			    m->opts.init_arg, strlen(m->opts.init_arg));
 		peer_send(c->peer, FRAME_S_INIT, 0, NULL, 0);
 		return 0;
 	}

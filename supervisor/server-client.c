@@ -421,7 +421,8 @@ server_client_upgrade(struct client *c, const struct frame *f)
 	struct msg_reader	 r;
 	struct upgrade_spec	*specs;
 	uint32_t		 flags, timeout_ms, probation_ms, n, i;
-	char			 err[512];
+	uint32_t		 has_extra = 0;
+	char			 err[512], extra[OPTS_ARG_MAX + 1];
 	int			 rc = 0;
 
 	msg_init(&r, f->payload, f->len);
@@ -440,11 +441,17 @@ server_client_upgrade(struct client *c, const struct frame *f)
 		if (specs[i].path[0] != '\0' && specs[i].path[0] != '/')
 			r.err = 1;
 	}
+	/* Came later: u32 1 and the text of --extra. */
+	if (r.off < r.len && msg_get_u32(&r, &has_extra) == 0 &&
+	    has_extra == 1)
+		msg_get_str(&r, extra, sizeof extra);
+	else if (has_extra != 0)
+		r.err = 1;
 	if (msg_end(&r) == -1)
 		rc = -1;
 	else if (upgrade_request(specs, (int)n, flags, timeout_ms / 1000.,
-	    probation_ms == UINT32_MAX ? -1. : probation_ms / 1000., c, f->id,
-	    err, sizeof err) == -1)
+	    probation_ms == UINT32_MAX ? -1. : probation_ms / 1000.,
+	    has_extra ? extra : NULL, c, f->id, err, sizeof err) == -1)
 		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
 	free(specs);
 	return rc;

@@ -34,6 +34,13 @@ server_conf_retune(struct machine *m, const struct conf_machine *cm)
 		    opts_durability_name(m->opts.durability));
 	o.durability = m->opts.durability;
 	o.fresh = 0;
+	/* The init argument is the saved state's (machine_open_store). */
+	if (o.has_init_arg != m->opts.has_init_arg ||
+	    strcmp(o.init_arg, m->opts.init_arg) != 0)
+		log_warnx("%s: init-arg is only for a machine started from "
+		    "nothing: it stays the one it started with", m->name);
+	o.has_init_arg = m->opts.has_init_arg;
+	memcpy(o.init_arg, m->opts.init_arg, sizeof o.init_arg);
 	if (memcmp(&o, &m->opts, sizeof o) == 0)
 		return;
 	m->opts = o;

@@ -74,8 +74,10 @@
 #define OPT_LIMIT_CPU		0x2000
 #define OPT_STEP_TIMEOUT	0x4000
 #define OPT_SNAP_FORK		0x8000
-#define OPTS_MACHINE	"TPMNIDRXFUGAOCWK"	/* their opts_long codes */
+#define OPT_INIT_ARG		0x10000
+#define OPTS_MACHINE	"TPMNIDRXFUGAOCWKg"	/* their opts_long codes */
 #define OPTS_NAME_MAX	32		/* user and group names */
+#define OPTS_ARG_MAX	1024		/* bytes of an init argument */
 
 struct machine_opts {
 	double		 upgrade_timeout;	/* seconds, per phase */
@@ -95,6 +97,8 @@ struct machine_opts {
 	uint64_t	 limit_cpu;		/* RLIMIT_CPU seconds */
 	double		 step_timeout;		/* seconds; 0: none */
 	int		 snap_fork;		/* snapshots by fork */
+	int		 has_init_arg;		/* init_arg given */
+	char		 init_arg[OPTS_ARG_MAX + 1];	/* for init (a text) */
 };
 
 /* One upgrade, as `smsup history` shows it. */
@@ -195,6 +199,7 @@ struct child {
 	char		 crash[64];	/* what the CRASH frame said */
 	char		 broke[64];	/* how its channel broke, or "" */
 	char		 killed[128];	/* why we killed it, or "" */
+	char		 last[200];	/* its last line of output, or "" */
 	const struct progress_page *progress;	/* shared with it, or NULL */
 	struct child_out	*out;	/* its stdout and stderr, logged */
 	char		 type[SMSUP_NAME_MAX + 1];	/* the binary's name */
@@ -398,6 +403,8 @@ struct status_row {
 	uint32_t	 step_ms;
 	uint32_t	 fork;		/* STATUS_FORK_* */
 	uint64_t	 forks, fork_fails, fork_ns;
+	uint32_t	 has_init_arg;
+	char		 init_arg[OPTS_ARG_MAX + 1];
 };
 #define STATUS_FORK_OFF		0	/* --snapshot-fork no, or no store */
 #define STATUS_FORK_ON		1
@@ -500,6 +507,8 @@ int		 store_snapshot_fd(struct store *, uint64_t, int, uint64_t,
 int		 store_snapfile(struct store *);
 int		 store_snapshot_file(struct store *, uint64_t, int, size_t,
 		    uint32_t, const struct buf *);
+int		 store_get_init_arg(struct store *, char *, size_t);
+int		 store_put_init_arg(struct store *, const char *);
 void		 store_snapshot_failed(struct store *, const char *);
 void		 store_dropped(struct store *, uint64_t, const char *,
 		    const void *, size_t);
@@ -562,7 +571,8 @@ struct upgrade_spec {
 	char		 path[PATH_MAX];	/* "": the machine's own */
 };
 int		 upgrade_request(const struct upgrade_spec *, int, uint32_t,
-		    double, double, struct client *, uint64_t, char *, size_t);
+		    double, double, const char *, struct client *, uint64_t,
+		    char *, size_t);
 void		 upgrade_hup(void);
 void		 upgrade_hup_one(struct machine *, const char *);
 void		 upgrade_old_image(struct machine *, const struct frame *);

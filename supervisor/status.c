@@ -53,6 +53,8 @@ status_row_put(struct machine *m, struct buf *b, uint32_t flags)
 	msg_put_u64(b, m->snapforks);
 	msg_put_u64(b, m->snapfork_fails);
 	msg_put_u64(b, m->snapfork_ns);
+	msg_put_u32(b, (uint32_t)m->opts.has_init_arg);
+	msg_put_str(b, m->opts.init_arg);
 }
 
 /* A row as status_row_put wrote it; -1 if the answer is malformed. */
@@ -91,5 +93,7 @@ status_row_get(struct msg_reader *r, struct status_row *row)
 	msg_get_u64(r, &row->forks);
 	msg_get_u64(r, &row->fork_fails);
 	msg_get_u64(r, &row->fork_ns);
+	msg_get_u32(r, &row->has_init_arg);
+	msg_get_str(r, row->init_arg, sizeof row->init_arg);
 	return r->err ? -1 : 0;
 }

@@ -695,6 +695,54 @@ store_read(struct store *s, const char *file, struct buf *b)
 }
 
 /*
+ * The init argument the machine started from nothing with (the file
+ * init-arg): its journal replays onto init with it, whatever the next
+ * `run` says. 1 with the text in out, 0 if it had none, -1 with errno.
+ */
+int
+store_get_init_arg(struct store *s, char *out, size_t len)
+{
+	struct buf	 b = { 0 };
+	int		 rc = -1;
+
+	if (store_read(s, "init-arg", &b) == -1) {
+		buf_free(&b);
+		return errno == ENOENT ? 0 : -1;
+	}
+	if (buf_used(&b) < len && memchr(buf_head(&b), '\0', buf_used(&b)) ==
+	    NULL) {
+		memcpy(out, buf_head(&b), buf_used(&b));
+		out[buf_used(&b)] = '\0';
+		rc = 1;
+	} else
+		errno = EINVAL;
+	buf_free(&b);
+	return rc;
+}
+
+/* A machine starting from nothing: its init argument (NULL: none), synced. */
+int
+store_put_init_arg(struct store *s, const char *arg)
+{
+	struct buf	 b = { 0 };
+	int		 rc;
+
+	if (arg == NULL) {
+		store_unlink(s, "init-arg", 0);
+		return store_fsync_dir(s);
+	}
+	if (buf_add(&b, arg, strlen(arg)) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	rc = store_put_file(s, "init-arg", &b, 0);
+	buf_free(&b);
+	if (rc == -1 || store_install(s, "init-arg") == -1)
+		return -1;
+	return store_fsync_dir(s);
+}
+
+/*
  * Open name/file, a snapshot, and check it a chunk at a time (its header,
  * the CRC of its image): the image stays in the file, never in memory.
  * Its descriptor, or -1: with *why if the file is bad, without if it

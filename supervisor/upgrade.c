@@ -98,6 +98,8 @@ struct ugroup {
 	int			 failed;
 	int			 started;
 	int			 holds;		/* not freed while held */
+	int			 has_extra;	/* --extra TEXT, for migrate */
+	char			 extra[OPTS_ARG_MAX + 1];
 	struct upgrade		 up[];		/* n of them */
 };
 
@@ -497,6 +499,11 @@ upgrade_hello(struct upgrade *up, const struct frame *f)
 		    child_accepted(c, list, sizeof list));
 		return;
 	}
+	if (up->g->has_extra && !(c->caps & HELLO_CAP_ARG)) {
+		upgrade_group_fail(up->g, "%s was built before --extra (rebuild "
+		    "it against this smsup's worker library)", up->spec.path);
+		return;
+	}
 	up->phase = UP_ARMED;
 	ev_timer_stop(EV_DEFAULT, &up->timer);
 	upgrade_group_advance(up->g);
@@ -536,9 +543,12 @@ upgrade_new_gone(struct child *c, const char *why)
 	};
 
 	up->new = NULL;
+	/* One that said why it could not start is a worker. */
 	upgrade_group_fail(up->g, "new worker%s%s (pid %ld) %s %s",
 	    up->g->n > 1 ? " of " : "", up->g->n > 1 ? up->m->name : "",
-	    (long)c->pid, why, what[up->phase <= UP_MIGRATED ? up->phase : 0]);
+	    (long)c->pid, why, up->phase == UP_SPAWN && c->last[0] != '\0' ?
+	    "before saying hello" :
+	    what[up->phase <= UP_MIGRATED ? up->phase : 0]);
 }
 
 /*
@@ -730,6 +740,9 @@ upgrade_old_image(struct machine *m, const struct frame *f)
 	/* From here the restart base is this image (recover.c). */
 	recover_base(m, m->applied_seq, f->payload, f->len, f->fd, 0);
 	recover_config(m, up->new);
+	if (up->g->has_extra)
+		peer_send(up->new->peer, FRAME_S_ARG, ARG_EXTRA, up->g->extra,
+		    strlen(up->g->extra));
 	/* The descriptor it came in, if the new worker takes one. */
 	if (f->fd != -1 && (up->new->caps & HELLO_CAP_FD)) {
 		msg_setle64(pos, 0);
@@ -870,8 +883,8 @@ upgrade_group_start(struct ugroup *g, char *err, size_t len)
  */
 int
 upgrade_request(const struct upgrade_spec *specs, int n, uint32_t flags,
-    double timeout, double probation, struct client *c, uint64_t id,
-    char *err, size_t len)
+    double timeout, double probation, const char *extra, struct client *c,
+    uint64_t id, char *err, size_t len)
 {
 	struct ugroup	*g;
 	struct machine	*m;
@@ -905,6 +918,10 @@ upgrade_request(const struct upgrade_spec *specs, int n, uint32_t flags,
 	g->flags = flags;
 	g->timeout = timeout;
 	g->probation = probation;
+	if (extra != NULL) {
+		g->has_extra = 1;
+		snprintf(g->extra, sizeof g->extra, "%s", extra);
+	}
 	for (i = 0; i < n; i++)
 		g->up[i].spec = specs[i];
 	if (c != NULL) {

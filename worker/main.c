@@ -18,7 +18,8 @@ static void
 main_usage(const char *argv0)
 {
 	fprintf(stderr,
-	    "usage: %s --sm-info | --sm-migrate < old.img > new.img\n"
+	    "usage: %s --sm-info | --sm-migrate [--extra TEXT] < old.img > "
+	    "new.img\n"
 	    "%s is machine %s version %s for smsup: run it with "
 	    "`smsup run %s=PATH'\n", argv0, argv0, smsup_machine.name,
 	    smsup_machine.version, smsup_machine.name);
@@ -136,6 +137,14 @@ main(int argc, char **argv)
 		rc = main_info();
 	else if (argc == 2 && strcmp(argv[1], "--sm-migrate") == 0)
 		rc = main_migrate(state);
+	else if (argc == 4 && strcmp(argv[1], "--sm-migrate") == 0 &&
+	    strcmp(argv[2], "--extra") == 0) {
+		if (state_set_arg(ARG_EXTRA, argv[3], strlen(argv[3])) == -1) {
+			fprintf(stderr, "%s: out of memory\n", argv[0]);
+			rc = 71;
+		} else
+			rc = main_migrate(state);
+	}
 	else if (argc != 1 || (env = getenv("SMSUP_FD")) == NULL) {
 		main_usage(argv[0]);
 		rc = 64;

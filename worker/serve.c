@@ -583,6 +583,7 @@ serve_start(struct serve *s, const struct frame *f)
 		rc = serve_load_fd(s, f);
 	else
 		rc = state_restore(s->state, f->payload, f->len);
+	state_clear_args();
 	if (rc != 0) {
 		serve_text(s, FRAME_W_FAIL, 0, state_lasterr());
 		return;
@@ -694,7 +695,7 @@ serve_hello(struct serve *s)
 	/* SMSUP_INLINE_IMAGES=1: every image inline, as workers before. */
 	env = getenv("SMSUP_INLINE_IMAGES");
 	msg_put_u32(&s->out, env != NULL && strcmp(env, "1") == 0 ? 0 :
-	    HELLO_CAP_FD | HELLO_CAP_FORK);
+	    HELLO_CAP_FD | HELLO_CAP_FORK | HELLO_CAP_ARG);
 	if (frame_end(&s->out, at) == -1)
 		return -1;
 	return serve_flush(s);
@@ -721,6 +722,14 @@ serve_frame(struct serve *s, struct frame *f)
 		return 0;
 	case FRAME_S_SNAPFILE:
 		serve_snapfile(s, f);
+		return 0;
+	case FRAME_S_ARG:
+		if (s->started || state_set_arg((int)f->id, f->payload,
+		    f->len) == -1) {
+			fprintf(stderr, "%s: bad ARG frame from the supervisor"
+			    "\n", smsup_machine.name);
+			return -1;
+		}
 		return 0;
 	case FRAME_S_STOP:
 		return 1;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "frame.h"
 #include "image.h"
 #include "json.h"
 #include "worker-int.h"
@@ -79,6 +80,60 @@ state_hooks(void)
 	tpl_hook.realloc = state_realloc;
 }
 
+/* The texts of S_ARG for the start that follows (init, migrate, load). */
+static struct {
+	char	*p;
+	size_t	 len;
+} state_args[2];
+
+int
+state_set_arg(int kind, const void *p, size_t len)
+{
+	char	*t;
+
+	if ((kind != ARG_INIT && kind != ARG_EXTRA) ||
+	    memchr(p, '\0', len) != NULL || (t = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(t, p, len);
+	t[len] = '\0';
+	free(state_args[kind - 1].p);
+	state_args[kind - 1].p = t;
+	state_args[kind - 1].len = len;
+	return 0;
+}
+
+void
+state_clear_args(void)
+{
+	int	 i;
+
+	for (i = 0; i < 2; i++) {
+		free(state_args[i].p);
+		state_args[i].p = NULL;
+		state_args[i].len = 0;
+	}
+}
+
+static const char *
+state_arg(int kind, size_t *len)
+{
+	if (len != NULL)
+		*len = state_args[kind - 1].len;
+	return state_args[kind - 1].p;
+}
+
+const char *
+smsup_init_arg(size_t *len)
+{
+	return state_arg(ARG_INIT, len);
+}
+
+const char *
+smsup_extra(size_t *len)
+{
+	return state_arg(ARG_EXTRA, len);
+}
+
 int
 smsup_error(const char *fmt, ...)
 {
@@ -107,7 +162,7 @@ state_clearerr(void)
  * one S(...) or one scalar, with no A(...), B or # (those need arguments
  * or packing loops that only the author knows).
  */
-static int
+int
 state_mappable(const char *fmt)
 {
 	size_t	 i, n = strlen(fmt);
@@ -129,11 +184,142 @@ state_mappable(const char *fmt)
 	return depth == 0;
 }
 
+/*
+ * The size of the struct (or scalar) a mappable format describes, as tpl
+ * lays it out: it packs a zeroed block and unpacks the image into one
+ * filled with 0xa5; the last byte it wrote ends the last field, and the
+ * struct's size is that rounded up to its widest field's alignment. 0 if
+ * tpl cannot map the format.
+ */
+static size_t
+state_format_size(const char *fmt, size_t *align)
+{
+	unsigned char	*zero, *fill;
+	tpl_node	*tn;
+	void		*img = NULL;
+	size_t		 i, n, end = 0, len;
+	const char	*f;
+
+	*align = 1;
+	for (n = 0, f = fmt; *f != '\0'; f++) {
+		if (strchr("ijuvIUcsf", *f) == NULL)
+			continue;
+		n++;
+		if (strchr("jv", *f) != NULL && *align < 2)
+			*align = 2;
+		else if (strchr("iu", *f) != NULL && *align < 4)
+			*align = 4;
+		else if (strchr("IUfs", *f) != NULL)
+			*align = 8;
+	}
+	len = n * 16 + 16;	/* each field at most 8 bytes and 8 of padding */
+	zero = calloc(1, len);
+	fill = malloc(len);
+	if (zero == NULL || fill == NULL)
+		goto out;
+	memset(fill, 0xa5, len);
+	if ((tn = tpl_map((char *)fmt, zero)) == NULL)
+		goto out;
+	if (tpl_pack(tn, 0) == 0 && tpl_dump(tn, TPL_MEM, &img, &n) == 0) {
+		tpl_free(tn);
+		if ((tn = tpl_map((char *)fmt, fill)) == NULL)
+			goto out;
+		if (tpl_load(tn, TPL_MEM, img, n) == 0 && tpl_unpack(tn, 0) > 0)
+			for (i = 0; i < len; i++)
+				if (fill[i] != 0xa5)
+					end = i + 1;
+	}
+	tpl_free(tn);
+out:
+	free(img);
+	free(zero);
+	free(fill);
+	return end == 0 ? 0 : (end + *align - 1) / *align * *align;
+}
+
+/* NULL if state_size is the size of the struct the format maps, else why. */
+static const char *
+state_check_size(const struct smsup_machine *m)
+{
+	static char	 why[256];
+	size_t		 size, align;
+
+	if ((size = state_format_size(m->format, &align)) == 0)
+		snprintf(why, sizeof why, "format %s: tpl cannot map it: %s",
+		    m->format, state_lasterr());
+	else if (size != m->state_size)
+		snprintf(why, sizeof why, "format %s maps a struct of %zu "
+		    "bytes (aligned to %zu), but state_size is %zu: every "
+		    "field of the state needs its letter, of its width",
+		    m->format, size, align, m->state_size);
+	else
+		return NULL;
+	state_clearerr();
+	return why;
+}
+
+/* A length written after '#': what tpl wants instead. */
+static const char *
+state_format_hash(const char *fmt)
+{
+	static char	 why[256];
+	char		 fixed[SMSUP_FORMAT_MAX + 1];
+	size_t		 i, j;
+
+	for (i = j = 0; fmt[i] != '\0' && j < SMSUP_FORMAT_MAX; i++)
+		if (!(fmt[i] >= '0' && fmt[i] <= '9'))
+			fixed[j++] = fmt[i];
+	fixed[j] = '\0';
+	snprintf(why, sizeof why, "invalid tpl format %s: '#' takes no "
+	    "length in the format: write %s, and give the length to tpl_map "
+	    "in save and load", fmt, fixed);
+	return why;
+}
+
+/* Why a format is not one: the first character that is wrong. */
+static const char *
+state_format_why(const char *fmt)
+{
+	static char	 why[256];
+	size_t		 i;
+	int		 depth = 0;
+
+	if (fmt == NULL || *fmt == '\0')
+		return "no tpl format";
+	if (strlen(fmt) > SMSUP_FORMAT_MAX) {
+		snprintf(why, sizeof why, "tpl format longer than %d "
+		    "characters", SMSUP_FORMAT_MAX);
+		return why;
+	}
+	for (i = 0; fmt[i] != '\0'; i++) {
+		if (fmt[i] == '(')
+			depth++;
+		else if (fmt[i] == ')' && --depth < 0)
+			break;
+		else if (fmt[i] >= '0' && fmt[i] <= '9' && i > 0 &&
+		    fmt[i - 1] == '#')
+			return state_format_hash(fmt);
+		else if (strchr("ijuvIUcsfB#$SA()", fmt[i]) == NULL)
+			break;
+	}
+	if (fmt[i] != '\0')
+		snprintf(why, sizeof why, "invalid tpl format %s: '%c' at %zu "
+		    "(tpl's letters are i j u v I U c s f B, with #, S(...), "
+		    "A(...), $(...))", fmt, fmt[i], i + 1);
+	else if (depth != 0)
+		snprintf(why, sizeof why, "invalid tpl format %s: a '(' is "
+		    "not closed", fmt);
+	else
+		snprintf(why, sizeof why, "invalid tpl format %s", fmt);
+	return why;
+}
+
 /* NULL if the machine definition is usable, else why not. */
 const char *
 state_check(const struct smsup_machine *m)
 {
 	const char *const	*v;
+	const char		*why;
 
 	if (m->abi != SMSUP_WORKER_ABI)
 		return "built against another smsup worker ABI";
@@ -142,7 +328,7 @@ state_check(const struct smsup_machine *m)
 	if (m->version == NULL || !image_version_valid(m->version))
 		return "invalid machine version";
 	if (m->format == NULL || !image_format_valid(m->format))
-		return "invalid tpl format";
+		return state_format_why(m->format);
 	if (m->state_size == 0)
 		return "state_size is 0";
 	if (m->fields != NULL && tpljson_fields_valid(m->fields, NULL, 0) == -1)
@@ -153,6 +339,8 @@ state_check(const struct smsup_machine *m)
 		return "save and load go together";
 	if (m->save == NULL && !state_mappable(m->format))
 		return "this format needs save and load callbacks";
+	if (m->save == NULL && (why = state_check_size(m)) != NULL)
+		return why;
 	for (v = m->migrates_from; v != NULL && *v != NULL; v++) {
 		if (!image_version_valid(*v))
 			return "invalid version in migrates_from";
@@ -173,14 +361,6 @@ state_accepts(const char *version)
 		if (strcmp(*v, version) == 0)
 			return 1;
 	return 0;
-}
-
-int
-smsup_input_is(const char *in, size_t len, const char *w)
-{
-	size_t	 n = strlen(w);
-
-	return len == n && memcmp(in, w, n) == 0;
 }
 
 tpl_node *

@@ -50,6 +50,9 @@ int		 state_file(void *, size_t, int, size_t, size_t *, uint32_t *);
 const char	*state_lasterr(void);
 void		 state_clearerr(void);
 int		 state_accepts(const char *);
+int		 state_set_arg(int, const void *, size_t);
+int		 state_mappable(const char *);
+void		 state_clear_args(void);
 
 /* serve.c */
 int		 serve_run(int, void *);

@@ -93,8 +93,41 @@ int	smsup_reply_bytes(struct smsup_output *, const void *, size_t);
 /* Record why init, step, migrate or load failed; always returns -1. */
 int	smsup_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * The text `smsup run --init-arg` gave, in init (NULL if none); the text of
+ * `smsup upgrade --extra`, in migrate or load (NULL if none). NUL-
+ * terminated; *len (if len is not NULL) is its length.
+ */
+const char *smsup_init_arg(size_t *);
+const char *smsup_extra(size_t *);
+
 /* 1 if the input is exactly the word w. */
 int	smsup_input_is(const char *, size_t, const char *);
+
+/*
+ * Match the input against a command pattern: words, then arguments, each
+ * one word of the input (runs of spaces and tabs separate them):
+ *	%d	int64_t *		%u	uint64_t *
+ *	%f	double *		%s	char *buf, size_t size
+ *	%r	const char **, size_t *: the rest of the input, last only
+ * "add %d" takes "add 30000". 1 if it matches, every argument stored; 0 if
+ * its words are not the input's (another command); -1 with smsup_error
+ * set ("add: expected an integer, got 'x'; usage: add INTEGER") if they
+ * are but its arguments are wrong: return it from step.
+ */
+int	smsup_input_match(const char *, size_t, const char *, ...);
+
+/*
+ * Reply with JSON, as `smsup state` prints it: the whole state (its
+ * format, its fields; by save for a format the library cannot map); a
+ * value at v that a mappable format describes (one S(...) or scalar);
+ * or a node the caller mapped and packed (freed). 0, or -1 with
+ * smsup_error set.
+ */
+int	smsup_reply_state(struct smsup_output *, const void *);
+int	smsup_reply_json(struct smsup_output *, const char *, const void *,
+	    const char *);
+int	smsup_reply_tpl(struct smsup_output *, tpl_node *, const char *);
 
 /*
  * Unpack an image whose format is exactly `format` and has no A(...), into

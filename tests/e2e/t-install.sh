@@ -1,12 +1,14 @@
-# t-install.sh: `make install` into a staging directory gives the smsup
-# binary, the worker library (static, and shared with its soname), the
-# header, a pkg-config file and the man pages; a machine outside the tree
-# builds with `cc counter.c $(pkg-config --cflags --libs smsup-worker)` and
-# runs under the installed smsup; `make uninstall` removes it all.
+# t-install.sh: `make install` (staged in DESTDIR for PREFIX=/usr, then
+# into a private prefix after a build for another) gives the smsup binary,
+# the worker library (static, and shared: libsmsup-worker.so.1.0.0 with its
+# soname link), the header, a pkg-config file of that prefix and the man
+# pages; a machine outside the tree builds with
+# `cc counter.c $(pkg-config --cflags --libs smsup-worker)` and runs under
+# the installed smsup; `make uninstall` removes it all.
 . "$(dirname "$0")/lib.sh"
 
 R="$T/root"
-P=/usr/local
+P=/usr
 make -s -C "$SRC" O="$B" DESTDIR="$R" PREFIX="$P" install >"$T/install.out" 2>&1 ||
 	fail "make install: $(tail -5 "$T/install.out")"
 for f in bin/smsup lib/libsmsup-worker.a lib/libsmsup-worker.so \
@@ -17,7 +19,9 @@ for f in bin/smsup lib/libsmsup-worker.a lib/libsmsup-worker.so \
     share/bash-completion/completions/smsup; do
 	[ -e "$R$P/$f" ] || fail "not installed: $f"
 done
-expect "$(readlink "$R$P/lib/libsmsup-worker.so.1")" libsmsup-worker.so.0.1.0 soname link
+expect "$(readlink "$R$P/lib/libsmsup-worker.so.1")" libsmsup-worker.so.1.0.0 soname link
+expect "$(sed -n 's/^prefix=//p' "$R$P/lib/pkgconfig/smsup-worker.pc")" /usr "pkg-config prefix"
+grep -q rpath "$R$P/lib/pkgconfig/smsup-worker.pc" && fail "an rpath for /usr"
 expect_match "$(cat "$R$P/lib/systemd/system/smsup.service")" "^ExecStart=$P/bin/smsup -S /run/smsup/control.sock run -c /etc/smsup.conf" "unit paths"
 # The unit is valid (only its staged binary and man pages are not in place).
 if command -v systemd-analyze >/dev/null; then
@@ -72,3 +76,28 @@ make -s -C "$SRC" O="$B" DESTDIR="$R" PREFIX="$P" uninstall >/dev/null 2>&1 ||
 	fail "make uninstall"
 left=$(find "$R" -type f | wc -l)
 expect "$left" 0 "files left after uninstall"
+unset PKG_CONFIG_PATH LD_LIBRARY_PATH SMSUP_WORKER_ENV
+
+# A private prefix, into the tree already built for another one: the
+# pkg-config file is the prefix's, and a machine built with it runs under
+# the installed smsup with no LD_LIBRARY_PATH (workers get none anyway).
+X="$T/prefix"
+make -s -C "$SRC" O="$B" PREFIX="$X" install >"$T/install.out" 2>&1 ||
+	fail "make install PREFIX=$X: $(tail -5 "$T/install.out")"
+expect "$(sed -n 's/^prefix=//p' "$X/lib/pkgconfig/smsup-worker.pc")" "$X" "pkg-config prefix"
+flags=$(PKG_CONFIG_PATH="$X/lib/pkgconfig" pkg-config --cflags --libs smsup-worker) ||
+	fail "pkg-config does not know smsup-worker in $X"
+rm -f "$T/counter"
+cc $san -o "$T/counter" "$T/counter.c" $flags || fail "out-of-tree build in $X"
+ldd "$T/counter" | grep -q "libsmsup-worker.so.1 => $X/lib/" ||
+	fail "the private prefix's library not found: $(ldd "$T/counter")"
+S="$X/bin/smsup"
+start counter
+expect "$("$S" call counter incr)" ok "call to the machine of a private prefix"
+expect "$(col counter 2)" 2 "its version"
+"$S" shutdown
+wait "$SUP"
+SUP=
+make -s -C "$SRC" O="$B" PREFIX="$X" uninstall >/dev/null 2>&1 ||
+	fail "make uninstall PREFIX=$X"
+expect "$(find "$X" -type f | wc -l)" 0 "files left in $X after uninstall"

@@ -121,6 +121,33 @@ Test(worker, machine_checks)
 	m = smsup_machine;
 	m.step = NULL;
 	cr_assert_str_eq(state_check(&m), "init and step are required");
+	/* The format against the struct, as tpl lays it out. */
+	m = smsup_machine;
+	m.state_size = 16;
+	cr_assert_str_eq(state_check(&m), "format S(ii) maps a struct of 8 "
+	    "bytes (aligned to 4), but state_size is 16: every field of the "
+	    "state needs its letter, of its width");
+	m.format = "S(iI)";
+	cr_assert_null(state_check(&m), "{int32_t; int64_t} is 16 bytes");
+	m.format = "S(cjIs)";
+	m.state_size = 24;
+	cr_assert_null(state_check(&m), "{char; int16_t; int64_t; char *}");
+	m.format = "S(III)";
+	m.state_size = 8;
+	cr_assert_not_null(strstr(state_check(&m), "maps a struct of 24 "));
+	m.format = "f";
+	cr_assert_null(state_check(&m), "a double");
+	m.format = "S(c#8)";
+	cr_assert_str_eq(state_check(&m), "invalid tpl format S(c#8): '#' "
+	    "takes no length in the format: write S(c#), and give the length "
+	    "to tpl_map in save and load");
+	m.format = "S(ix)";
+	cr_assert_str_eq(state_check(&m), "invalid tpl format S(ix): 'x' at 4 "
+	    "(tpl's letters are i j u v I U c s f B, with #, S(...), A(...), "
+	    "$(...))");
+	m.format = "S(i";
+	cr_assert_str_eq(state_check(&m), "invalid tpl format S(i: a '(' is "
+	    "not closed");
 }
 
 Test(worker, save_and_load_same_version)
@@ -337,8 +364,9 @@ Test(worker, protocol)
 	cr_assert_str_eq(s, "1");
 	msg_get_str(&r, s, sizeof s);		/* field names: none */
 	cr_assert_str_eq(s, "");
-	msg_get_u32(&r, &n);	/* it takes descriptors, forks snapshots */
-	cr_assert_eq(n, HELLO_CAP_FD | HELLO_CAP_FORK);
+	/* It takes descriptors, forks snapshots, takes init arguments. */
+	msg_get_u32(&r, &n);
+	cr_assert_eq(n, HELLO_CAP_FD | HELLO_CAP_FORK | HELLO_CAP_ARG);
 	cr_assert_eq(msg_end(&r), 0);
 
 	/* An input before the state exists is an error, not a crash. */
