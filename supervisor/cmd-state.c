@@ -4,18 +4,21 @@
  * state image itself with --raw (what `BIN --sm-migrate` reads). A large
  * image comes as the worker's memfd (R_STATE_FD): it is mapped here and
  * sent on by sendfile(2), so neither the supervisor nor this client
- * holds a copy.
+ * holds a copy. `smsup state --file FILE` does the same offline, for an
+ * image or a snapshot file of the state directory (checked first).
  */
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "json.h"
 #include "msg.h"
 #include "smsup.h"
@@ -23,12 +26,15 @@
 static int	cmd_state_exec(const char *, int, char **);
 
 const struct cmd_entry cmd_state_entry = {
-	"state", "[--raw] [-t seconds] NAME", cmd_state_exec
+	"state", "[--raw] [-t seconds] NAME | --file FILE [--fields NAMES]",
+	cmd_state_exec
 };
 
 static const struct option cmd_state_long[] = {
-	{ "raw",	no_argument,	NULL,	'r' },
-	{ NULL,		0,		NULL,	0 }
+	{ "raw",	no_argument,		NULL,	'r' },
+	{ "file",	required_argument,	NULL,	'f' },
+	{ "fields",	required_argument,	NULL,	'F' },
+	{ NULL,		0,			NULL,	0 }
 };
 
 static int
@@ -95,23 +101,132 @@ cmd_state_map(int fd, uint64_t len)
 	return p;
 }
 
+/*
+ * The image (len bytes at p; in memfd fd unless it is -1) of `what`: as
+ * JSON with its fields named, or itself with raw.
+ */
+static int
+cmd_state_out(const char *what, const uint8_t *p, size_t len,
+    const char *fields, int raw, int fd)
+{
+	struct buf	 out = { 0 };
+	struct image	 img;
+	char		 err[256];
+	int		 rc;
+
+	if ((rc = image_decode(p, len, &img)) != IMAGE_OK) {
+		fprintf(stderr, "smsup: %s: a bad state image: %s\n", what,
+		    image_strerror(rc));
+		return EXIT_FAIL;
+	}
+	if (raw && fd != -1)
+		rc = cmd_state_send(fd, p, len);
+	else if (raw)
+		rc = cmd_state_write(p, len);
+	else if (tpljson_render(img.tpl, img.tpl_len, fields, &out, err,
+	    sizeof err) == -1) {
+		fprintf(stderr, "smsup: cannot decode the state of %s (%s): "
+		    "%s\n", what, img.format, err);
+		rc = EXIT_FAIL;
+	} else if (buf_add(&out, "\n", 1) == -1)
+		rc = EXIT_FAIL;
+	else
+		rc = cmd_state_write(buf_head(&out), buf_used(&out));
+	buf_free(&out);
+	return rc;
+}
+
+/*
+ * --file: an image (from `state --raw` or `--sm-migrate`) or a snapshot
+ * file, its checksum checked; "-" is standard input.
+ */
+static int
+cmd_state_file(const char *file, const char *fields, int raw)
+{
+	struct buf	 b = { 0 };
+	struct stat	 st;
+	const uint8_t	*p = NULL, *img;
+	const char	*why;
+	uint64_t	 seq, epoch;
+	size_t		 len = 0, n;
+	ssize_t		 k;
+	void		*map = MAP_FAILED;
+	int		 fd, rc;
+
+	if (strcmp(file, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		fprintf(stderr, "smsup: %s: %s\n", file, strerror(errno));
+		return EXIT_FAIL;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size <= SIZE_MAX &&
+	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+	    0)) != MAP_FAILED) {
+		p = map;
+		len = (size_t)st.st_size;
+	} else {
+		while ((k = buf_reserve(&b, 1 << 16) == -1 ? -1 :
+		    read(fd, b.data + b.len, b.cap - b.len)) > 0)
+			b.len += (size_t)k;
+		if (k == -1) {
+			fprintf(stderr, "smsup: %s: %s\n", file,
+			    strerror(errno));
+			rc = EXIT_FAIL;
+			goto out;
+		}
+		p = buf_head(&b);
+		len = buf_used(&b);
+	}
+	n = sizeof JOURNAL_SNAP_MAGIC - 1;
+	if (len >= n && memcmp(p, JOURNAL_SNAP_MAGIC, n) == 0) {
+		if (journal_snapshot_decode(p, len, &seq, &epoch, &img, &n,
+		    &why) == -1) {
+			fprintf(stderr, "smsup: %s: a bad snapshot file: %s\n",
+			    file, why);
+			rc = EXIT_FAIL;
+			goto out;
+		}
+		p = img;
+		len = n;
+	}
+	rc = cmd_state_out(file, p, len, fields, raw, -1);
+out:
+	if (map != MAP_FAILED)
+		munmap(map, (size_t)st.st_size);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	buf_free(&b);
+	return rc;
+}
+
 static int
 cmd_state_exec(const char *path, int argc, char **argv)
 {
-	struct buf		 p = { 0 }, in = { 0 }, out = { 0 };
+	struct buf		 p = { 0 }, in = { 0 };
 	struct msg_reader	 r;
 	struct reply		 rep;
-	struct image		 img;
 	const uint8_t		*image;
+	const char		*file = NULL, *given = NULL;
 	uint64_t		 len;
-	char			 fields[1024], err[256];
+	char			 fields[1024];
 	int			 rc, c, raw = 0;
 
 	while ((c = getopt_long(argc, argv, "rt:", cmd_state_long, NULL)) !=
 	    -1)
 		if (c == 'r')
 			raw = 1;
-		else if (c == 't') {
+		else if (c == 'f')
+			file = optarg;
+		else if (c == 'F') {
+			if (tpljson_fields_valid(optarg, fields,
+			    sizeof fields) == -1) {
+				fprintf(stderr, "smsup: --fields: %s\n",
+				    fields);
+				return EXIT_USAGE;
+			}
+			given = optarg;
+		} else if (c == 't') {
 			if (units_parse_seconds(optarg, 86400,
 			    &client_timeout) == -1) {
 				fprintf(stderr, "smsup: bad value '%s' for -t "
@@ -120,13 +235,15 @@ cmd_state_exec(const char *path, int argc, char **argv)
 			}
 		} else
 			return cmd_usage(&cmd_state_entry);
-	if (argc - optind != 1)
+	if (argc - optind != (file == NULL) || (given != NULL && file == NULL))
 		return cmd_usage(&cmd_state_entry);
 	if (raw && isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "smsup: --raw writes a binary image: redirect "
 		    "it to a file or a pipe\n");
 		return EXIT_USAGE;
 	}
+	if (file != NULL)
+		return cmd_state_file(file, given != NULL ? given : "", raw);
 	msg_put_str(&p, argv[optind]);
 	msg_put_u32(&p, STATE_TAKES_FD);
 	rc = client_ask(path, FRAME_C_STATE, &p, &in, &rep, 0);
@@ -150,25 +267,8 @@ cmd_state_exec(const char *path, int argc, char **argv)
 		len = rep.len - r.off;
 	} else if ((image = cmd_state_map(rep.fd, len)) == NULL)
 		return EXIT_FAIL;
-	if ((rc = image_decode(image, (size_t)len, &img)) != IMAGE_OK) {
-		fprintf(stderr, "smsup: %s sent a bad image: %s\n",
-		    argv[optind], image_strerror(rc));
-		return EXIT_FAIL;
-	}
-	if (raw && rep.fd != -1)
-		rc = cmd_state_send(rep.fd, image, (size_t)len);
-	else if (raw)
-		rc = cmd_state_write(image, (size_t)len);
-	else if (tpljson_render(img.tpl, img.tpl_len, fields, &out, err,
-	    sizeof err) == -1) {
-		fprintf(stderr, "smsup: cannot decode the state of %s (%s): "
-		    "%s\n", argv[optind], img.format, err);
-		rc = EXIT_FAIL;
-	} else if (buf_add(&out, "\n", 1) == -1)
-		rc = EXIT_FAIL;
-	else
-		rc = cmd_state_write(buf_head(&out), buf_used(&out));
-	buf_free(&out);
+	rc = cmd_state_out(argv[optind], image, (size_t)len, fields, raw,
+	    rep.fd);
 	buf_free(&in);
 	return rc;
 }
