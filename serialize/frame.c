@@ -143,6 +143,7 @@ frame_type_name(uint8_t t)
 		{ FRAME_C_STATE, "STATE" }, { FRAME_C_TRACE, "TRACE" },
 		{ FRAME_R_HISTORY, "HISTORY" }, { FRAME_R_STATE, "STATE" },
 		{ FRAME_R_TRACE, "TRACE" }, { FRAME_R_STATE_FD, "STATE_FD" },
+		{ FRAME_R_DRYRUN, "DRYRUN" }, { FRAME_R_DRYRUN_FD, "DRYRUN_FD" },
 		{ FRAME_R_OK, "OK" }, { FRAME_R_OUTPUT, "OUTPUT" },
 		{ FRAME_R_ERROR, "ERROR" }, { FRAME_R_ACCEPTED, "ACCEPTED" },
 		{ FRAME_R_STATUS, "STATUS" },
@@ -160,5 +161,6 @@ int
 frame_has_fd(uint8_t t)
 {
 	return t == FRAME_W_IMAGE_FD || t == FRAME_S_LOAD_FD ||
-	    t == FRAME_S_SNAPFILE || t == FRAME_R_STATE_FD;
+	    t == FRAME_S_SNAPFILE || t == FRAME_R_STATE_FD ||
+	    t == FRAME_R_DRYRUN_FD;
 }

@@ -78,6 +78,9 @@ enum frame_type {
 	FRAME_R_TRACE,		/* one event of a traced machine */
 	FRAME_R_STATE_FD,	/* str fields, u64 length: the state image is
 				   in the sealed memfd passed with it */
+	FRAME_R_DRYRUN,		/* u32 ok, str report, str fields, image */
+	FRAME_R_DRYRUN_FD,	/* u32 ok, str report, str fields, u64 length:
+				   the image in the memfd passed with it */
 };
 
 #define CONFIG_TRACE_STATE	0x1	/* W_STATE after every input */

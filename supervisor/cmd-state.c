@@ -80,8 +80,8 @@ cmd_state_send(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Map the image of an R_STATE_FD answer: NULL, said, if it cannot be. */
-static const uint8_t *
+/* Map the image of an answer's memfd: NULL, said, if it cannot be. */
+const uint8_t *
 cmd_state_map(int fd, uint64_t len)
 {
 	struct stat	 st;
@@ -105,7 +105,7 @@ cmd_state_map(int fd, uint64_t len)
  * The image (len bytes at p; in memfd fd unless it is -1) of `what`: as
  * JSON with its fields named, or itself with raw.
  */
-static int
+int
 cmd_state_out(const char *what, const uint8_t *p, size_t len,
     const char *fields, int raw, int fd)
 {

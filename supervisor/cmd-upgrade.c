@@ -1,9 +1,11 @@
 /*
  * cmd-upgrade.c: `smsup upgrade [-fw] [-t seconds] [-p seconds]
- * [--extra TEXT] NAME[=PATH]...`: upgrade one machine, or several together
- * (all commit or all roll back), to the binaries at PATH (default: each
- * one's own path, replaced on disk), TEXT given to their migrate; wait,
- * and print what happened.
+ * [--extra TEXT] [--dry-run] NAME[=PATH]...`: upgrade one machine, or
+ * several together (all commit or all roll back), to the binaries at PATH
+ * (default: each one's own path, replaced on disk), TEXT given to their
+ * migrate; wait, and print what happened. --dry-run rehearses it on one
+ * machine's live state (rehearse.c) and prints the counts and the state
+ * it would have as JSON.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -18,7 +20,7 @@
 static int	cmd_upgrade_exec(const char *, int, char **);
 
 const struct cmd_entry cmd_upgrade_entry = {
-	"upgrade", "[-fw] [-t seconds] [-p seconds] [--extra TEXT] "
+	"upgrade", "[-fnw] [-t seconds] [-p seconds] [--extra TEXT] "
 	    "NAME[=PATH] ...",
 	cmd_upgrade_exec
 };
@@ -29,8 +31,62 @@ static const struct option cmd_upgrade_long[] = {
 	{ "timeout", required_argument, NULL, 't' },
 	{ "probation", required_argument, NULL, 'p' },
 	{ "extra", required_argument, NULL, 'e' },
+	{ "dry-run", no_argument, NULL, 'n' },
 	{ NULL, 0, NULL, 0 }
 };
+
+/*
+ * The rehearsal's answer: its counts, then the state it would have as
+ * JSON; exit 0 only if it migrated and nothing crashed.
+ */
+static int
+cmd_upgrade_dry_run(const char *path, const struct buf *p, const char *spec)
+{
+	struct buf		 in = { 0 };
+	struct msg_reader	 r;
+	struct reply		 rep;
+	const uint8_t		*img = NULL;
+	char			 report[1024], fields[1024];
+	uint64_t		 len = 0;
+	uint32_t		 ok;
+	int			 rc;
+
+	rc = client_ask(path, FRAME_C_UPGRADE, p, &in, &rep, 0);
+	if (rc == 0 && rep.type != FRAME_R_DRYRUN &&
+	    rep.type != FRAME_R_DRYRUN_FD)
+		rc = client_error(&rep);
+	if (rc != 0) {
+		buf_free(&in);
+		return rc;
+	}
+	msg_init(&r, rep.data, rep.len);
+	msg_get_u32(&r, &ok);
+	msg_get_str(&r, report, sizeof report);
+	msg_get_str(&r, fields, sizeof fields);
+	if (rep.type == FRAME_R_DRYRUN_FD) {
+		msg_get_u64(&r, &len);
+		msg_end(&r);
+	}
+	if (r.err) {
+		fprintf(stderr, "smsup: malformed rehearsal answer\n");
+		buf_free(&in);
+		return EXIT_FAIL;
+	}
+	printf("%s\n", report);
+	fflush(stdout);
+	if (!ok)
+		rc = EXIT_FAIL;
+	else if (rep.type == FRAME_R_DRYRUN_FD &&
+	    (img = cmd_state_map(rep.fd, len)) == NULL)
+		rc = EXIT_FAIL;
+	else if (rep.type == FRAME_R_DRYRUN)
+		rc = cmd_state_out(spec, rep.data + r.off, rep.len - r.off,
+		    fields, 0, -1);
+	else
+		rc = cmd_state_out(spec, img, (size_t)len, fields, 0, -1);
+	buf_free(&in);
+	return rc;
+}
 
 static int
 cmd_upgrade_exec(const char *path, int argc, char **argv)
@@ -43,7 +99,7 @@ cmd_upgrade_exec(const char *path, int argc, char **argv)
 	size_t		 n;
 	int		 ch, i, rc;
 
-	while ((ch = getopt_long(argc, argv, "fwt:p:", cmd_upgrade_long,
+	while ((ch = getopt_long(argc, argv, "fnwt:p:", cmd_upgrade_long,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -51,6 +107,9 @@ cmd_upgrade_exec(const char *path, int argc, char **argv)
 			break;
 		case 'w':
 			flags |= UPGRADE_WAIT;
+			break;
+		case 'n':
+			flags |= UPGRADE_DRY_RUN;
 			break;
 		case 't':
 			if (units_parse_seconds(optarg, 3600, &timeout) == -1) {
@@ -110,7 +169,16 @@ cmd_upgrade_exec(const char *path, int argc, char **argv)
 		msg_put_u32(&p, 1);
 		msg_put_str(&p, extra);
 	}
-	rc = client_simple(path, FRAME_C_UPGRADE, &p);
+	if (flags & UPGRADE_DRY_RUN) {
+		if (argc - optind != 1) {
+			fprintf(stderr, "smsup: upgrade --dry-run rehearses one "
+			    "machine\n");
+			buf_free(&p);
+			return EXIT_USAGE;
+		}
+		rc = cmd_upgrade_dry_run(path, &p, argv[optind]);
+	} else
+		rc = client_simple(path, FRAME_C_UPGRADE, &p);
 	buf_free(&p);
 	return rc;
 }

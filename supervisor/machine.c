@@ -174,6 +174,7 @@ machine_remove(struct machine *m)
 		child_kill(m->worker);
 	m->worker = NULL;
 	inspect_machine_gone(m, "stopped");
+	rehearse_machine_gone(m);
 	snprintf(msg, sizeof msg, "machine %s was stopped before it applied "
 	    "this input; it was not applied", m->name);
 	machine_release_pending(m, msg, 1);

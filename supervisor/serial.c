@@ -5,7 +5,8 @@
  * IMAGE or FAIL must answer the oldest outstanding request, with its
  * token, once every input before it has been answered. The answer goes to
  * whoever asked: a state query (inspect.c), an upgrade (upgrade.c), a
- * stop's final snapshot, a snapshot the supervisor asked for (recover.c).
+ * stop's final snapshot, a snapshot the supervisor asked for (recover.c),
+ * one an upgrade --dry-run starts from (rehearse.c).
  * A request abandoned meanwhile (an upgrade that failed or timed out) has
  * its late answer recognised by its token and discarded.
  */
@@ -149,6 +150,10 @@ serial_frame(struct machine *m, const struct frame *f)
 		break;
 	case SER_SNAPSHOT:
 		recover_asked_snapshot(m, r.seq, f);
+		break;
+	case SER_REHEARSE:
+		recover_asked_snapshot(m, r.seq, f);
+		rehearse_snapshot(m, f);
 		break;
 	case SER_ABANDONED:
 		log_info("%s: dropped the late %s of an abandoned request "

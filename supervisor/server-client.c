@@ -415,6 +415,27 @@ server_client_run(struct client *c, const struct frame *f)
 	return 0;
 }
 
+/* UPGRADE --dry-run: one machine, rehearsed; the answer takes a memfd. */
+static int
+server_client_dry_run(struct client *c, uint64_t id,
+    const struct upgrade_spec *spec, uint32_t n, const char *extra)
+{
+	struct machine	*m;
+	char		 err[512];
+
+	if (n != 1) {
+		server_client_replyf(c, FRAME_R_ERROR, id, "upgrade --dry-run "
+		    "rehearses one machine at a time");
+		return 0;
+	}
+	if ((m = server_client_machine(c, id, spec->name)) == NULL)
+		return 0;
+	peer_give_fds(c->peer);
+	if (rehearse_start(m, spec->path, extra, c, id, err, sizeof err) == -1)
+		server_client_reply(c, FRAME_R_ERROR, id, err, strlen(err));
+	return 0;
+}
+
 static int
 server_client_upgrade(struct client *c, const struct frame *f)
 {
@@ -449,6 +470,9 @@ server_client_upgrade(struct client *c, const struct frame *f)
 		r.err = 1;
 	if (msg_end(&r) == -1)
 		rc = -1;
+	else if (flags & UPGRADE_DRY_RUN)
+		rc = server_client_dry_run(c, f->id, specs, n, has_extra ?
+		    extra : NULL);
 	else if (upgrade_request(specs, (int)n, flags, timeout_ms / 1000.,
 	    probation_ms == UINT32_MAX ? -1. : probation_ms / 1000.,
 	    has_extra ? extra : NULL, c, f->id, err, sizeof err) == -1)

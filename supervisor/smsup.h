@@ -49,6 +49,7 @@
 /* UPGRADE request flags. */
 #define UPGRADE_FORCE	0x1	/* upgrade even to the same version */
 #define UPGRADE_WAIT	0x2	/* wait for a running upgrade, then go */
+#define UPGRADE_DRY_RUN	0x4	/* rehearse it beside the worker (rehearse.c) */
 
 /* Settings of one machine (smsup run options, opts.c). */
 #define DURABILITY_NONE		0	/* memory only */
@@ -247,6 +248,7 @@ enum serial_kind {
 	SER_UPGRADE,	/* the image an upgrade moves */
 	SER_STOP,	/* the final snapshot of a machine that stops */
 	SER_SNAPSHOT,	/* a snapshot the supervisor asked for */
+	SER_REHEARSE,	/* one an upgrade --dry-run starts from */
 	SER_ABANDONED,	/* nobody wants it any more: dropped */
 };
 struct serial_req {
@@ -573,6 +575,11 @@ struct upgrade_spec {
 int		 upgrade_request(const struct upgrade_spec *, int, uint32_t,
 		    double, double, const char *, struct client *, uint64_t,
 		    char *, size_t);
+/* rehearse.c: upgrade --dry-run. */
+int		 rehearse_start(struct machine *, const char *, const char *,
+		    struct client *, uint64_t, char *, size_t);
+void		 rehearse_machine_gone(struct machine *);
+void		 rehearse_snapshot(struct machine *, const struct frame *);
 void		 upgrade_hup(void);
 void		 upgrade_hup_one(struct machine *, const char *);
 void		 upgrade_old_image(struct machine *, const struct frame *);
@@ -665,6 +672,11 @@ int		 client_open(const char *);
 int		 client_ask(const char *, uint8_t, const struct buf *, struct buf *,
 		    struct reply *, uint8_t);
 int		 client_simple(const char *, uint8_t, const struct buf *);
+
+/* cmd-state.c: an image printed as JSON (or raw), for cmd-upgrade.c too. */
+const uint8_t	*cmd_state_map(int, uint64_t);
+int		 cmd_state_out(const char *, const uint8_t *, size_t,
+		    const char *, int, int);
 
 /* remote.c: -H ssh://host: the command runs on another host. */
 int		 remote_exec(const char *, const char *, int, char **);
