@@ -35,14 +35,21 @@ SER_SRC	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c \
 WRK_SRC	= worker/main.c worker/serve.c worker/state.c worker/chan.c \
 	  worker/reply.c
 SUP_SRC	= $(wildcard supervisor/*.c)
+CLI_SRC	= client/conn.c
+# What the client library takes of the codec.
+CLI_SER	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c
 
 SER_OBJ	= $(SER_SRC:%.c=$(O)/%.o)
 WRK_OBJ	= $(WRK_SRC:%.c=$(O)/%.o)
 SUP_OBJ	= $(SUP_SRC:%.c=$(O)/%.o)
+CLI_OBJ	= $(CLI_SRC:%.c=$(O)/%.o)
 # The supervisor's objects but its main(), for unit tests.
-SUP_LIB	= $(filter-out $(O)/supervisor/main.o,$(SUP_OBJ))
+SUP_LIB	= $(filter-out $(O)/supervisor/main.o,$(SUP_OBJ)) $(CLI_OBJ)
 
 WORKER_LIB = $(O)/libsmsup-worker.a
+CLIENT_LIB = $(O)/libsmsup-client.a
+CLIENT_SO = $(O)/libsmsup-client.so.1
+CLIENT_SOFILE = libsmsup-client.so.1.0.0
 SOVERSION = 1
 VERSION	= 0.1.0
 WORKER_SO = $(O)/libsmsup-worker.so.$(SOVERSION)
@@ -61,9 +68,11 @@ TEST_MACHINES = $(patsubst %,$(O)/tests/orderly-v%,1 2 3 4 5) \
 UNIT_SRC = $(wildcard tests/unit/*-*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
-TEST_TOOLS = $(O)/tests/rawframe $(O)/tests/notifyd $(O)/tests/dirsync.so
+TEST_TOOLS = $(O)/tests/rawframe $(O)/tests/notifyd $(O)/tests/dirsync.so \
+	   $(O)/tests/client-ev
 
-all: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(EXAMPLES) \
+all: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(CLIENT_LIB) $(CLIENT_SO) \
+	$(O)/examples/client-pipeline $(EXAMPLES) \
 	$(TEST_MACHINES) $(TEST_TOOLS) $(O)/bench/blob-v1 $(O)/bench/blob-v2
 
 $(O)/%.o: %.c
@@ -71,9 +80,32 @@ $(O)/%.o: %.c
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(O)/smsup: $(SUP_OBJ) $(SER_OBJ)
+$(O)/smsup: $(SUP_OBJ) $(CLI_OBJ) $(SER_OBJ)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_SUP)
+
+# The client library (smsup/client.h): static, and shared exporting only
+# smsup_client_* (client/smsup-client.map).
+# The static one is a single object whose only globals are smsup_client_*,
+# so that the codec's names (buf_add, ...) cannot clash with a program's.
+$(CLIENT_LIB): $(CLI_OBJ) $(CLI_SER:%.c=$(O)/%.o)
+	@rm -f $@ $(O)/client/libsmsup-client.o
+	@echo "  AR    $@"
+	$(Q)$(LD) -r -o $(O)/client/libsmsup-client.o $^
+	$(Q)objcopy -w --keep-global-symbol='smsup_client_*' \
+	    $(O)/client/libsmsup-client.o
+	$(Q)$(AR) rcs $@ $(O)/client/libsmsup-client.o
+
+$(CLIENT_SO): $(CLI_SRC:%.c=$(O)/pic/%.o) $(CLI_SER:%.c=$(O)/pic/%.o) client/smsup-client.map
+	@$(if $(filter 1,$(V)),:,echo "  LD    $@")
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libsmsup-client.so.1 \
+	    -Wl,--version-script=client/smsup-client.map -o $@ \
+	    $(filter %.o,$^)
+
+$(O)/examples/client-pipeline: examples/client/pipeline.c $(CLIENT_LIB)
+	@mkdir -p $(@D)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -o $@ $< $(CLIENT_LIB)
 
 $(WORKER_LIB): $(WRK_OBJ) $(SER_OBJ)
 	@rm -f $@
@@ -129,6 +161,11 @@ $(O)/tests/dirsync.so: tests/tools/dirsync.c
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(CFLAGS) -fPIC -shared -MF $(@D)/.$(@F).d -o $@ $< -ldl
+
+$(O)/tests/client-ev: tests/tools/client-ev.c $(CLIENT_LIB)
+	@mkdir -p $(@D)
+	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -o $@ $^ -lev
 
 $(O)/tests/rawframe: tests/tools/rawframe.c $(SER_OBJ)
 	@mkdir -p $(@D)
@@ -242,7 +279,7 @@ $(FUZZ_SER:%=$(O)/fuzz/%): $(O)/fuzz/%: fuzz/%.c $(SER_SRC)
 	@echo "  FUZZ  $@"
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^
 
-$(FUZZ_SUP:%=$(O)/fuzz/%): $(O)/fuzz/%: fuzz/%.c $(SER_SRC) $(SUP_LIB_SRC)
+$(FUZZ_SUP:%=$(O)/fuzz/%): $(O)/fuzz/%: fuzz/%.c $(SER_SRC) $(SUP_LIB_SRC) $(CLI_SRC)
 	@mkdir -p $(@D)
 	@echo "  FUZZ  $@"
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ -lev -pthread
@@ -288,7 +325,7 @@ COMPDIR	= $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 # shared library at run time: workers get no LD_LIBRARY_PATH (smsup.1).
 PC_RPATH = $(if $(filter /usr,$(PREFIX)),,-Wl$(comma)-rpath$(comma)$${libdir})
 comma	:= ,
-install: $(O)/smsup $(WORKER_LIB) $(WORKER_SO)
+install: $(O)/smsup $(WORKER_LIB) $(WORKER_SO) $(CLIENT_LIB) $(CLIENT_SO)
 	install -d $(BINDIR) $(LIBDIR) $(INCDIR) $(PCDIR) $(MANDIR)/man1 \
 	    $(MANDIR)/man3 $(MANDIR)/man5 $(MANDIR)/man7 $(UNITDIR) $(COMPDIR)
 	install -m 0755 $(O)/smsup $(BINDIR)/smsup
@@ -296,13 +333,20 @@ install: $(O)/smsup $(WORKER_LIB) $(WORKER_SO)
 	install -m 0755 $(WORKER_SO) $(LIBDIR)/$(SOFILE)
 	ln -sf $(SOFILE) $(LIBDIR)/libsmsup-worker.so.$(SOVERSION)
 	ln -sf libsmsup-worker.so.$(SOVERSION) $(LIBDIR)/libsmsup-worker.so
+	install -m 0644 $(CLIENT_LIB) $(LIBDIR)/libsmsup-client.a
+	install -m 0755 $(CLIENT_SO) $(LIBDIR)/$(CLIENT_SOFILE)
+	ln -sf $(CLIENT_SOFILE) $(LIBDIR)/libsmsup-client.so.1
+	ln -sf libsmsup-client.so.1 $(LIBDIR)/libsmsup-client.so
 	install -m 0644 include/smsup/worker.h $(INCDIR)/worker.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
-	    -e 's|@RPATH@|$(PC_RPATH)|' worker/smsup-worker.pc.in \
-	    >$(PCDIR)/smsup-worker.pc
-	chmod 0644 $(PCDIR)/smsup-worker.pc
+	install -m 0644 include/smsup/client.h $(INCDIR)/client.h
+	for pc in worker/smsup-worker client/smsup-client; do \
+	    sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@RPATH@|$(PC_RPATH)|' $$pc.pc.in \
+	    >$(PCDIR)/$${pc#*/}.pc && chmod 0644 $(PCDIR)/$${pc#*/}.pc; \
+	done
 	install -m 0644 man/smsup.1 $(MANDIR)/man1/smsup.1
 	install -m 0644 man/smsup-worker.3 $(MANDIR)/man3/smsup-worker.3
+	install -m 0644 man/smsup-client.3 $(MANDIR)/man3/smsup-client.3
 	install -m 0644 man/smsup.conf.5 $(MANDIR)/man5/smsup.conf.5
 	install -m 0644 man/smsup-protocol.7 $(MANDIR)/man7/smsup-protocol.7
 	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
@@ -318,6 +362,10 @@ uninstall:
 	    $(LIBDIR)/$(SOFILE) $(LIBDIR)/libsmsup-worker.so.$(VERSION) \
 	    $(LIBDIR)/libsmsup-worker.so.$(SOVERSION) \
 	    $(LIBDIR)/libsmsup-worker.so $(INCDIR)/worker.h \
+	    $(LIBDIR)/libsmsup-client.a $(LIBDIR)/$(CLIENT_SOFILE) \
+	    $(LIBDIR)/libsmsup-client.so.1 $(LIBDIR)/libsmsup-client.so \
+	    $(INCDIR)/client.h $(PCDIR)/smsup-client.pc \
+	    $(MANDIR)/man3/smsup-client.3 \
 	    $(PCDIR)/smsup-worker.pc $(MANDIR)/man1/smsup.1 \
 	    $(MANDIR)/man3/smsup-worker.3 $(MANDIR)/man5/smsup.conf.5 \
 	    $(MANDIR)/man7/smsup-protocol.7 $(UNITDIR)/smsup.service \

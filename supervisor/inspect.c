@@ -22,6 +22,8 @@
 #include "smsup.h"
 
 #define INSPECT_BACKLOG_MAX	(8u << 20)	/* unread trace bytes */
+#define INSPECT_IMAGES_MAX	8	/* images queries wait for at once */
+#define INSPECT_INLINE_MAX	(16u << 20)	/* an image copied for a client */
 #define INSPECT_PENDING_MAX	(16u << 20)	/* inputs kept for traces */
 
 struct tracer {
@@ -45,17 +47,43 @@ static int	inspect_foreground;	/* run -v: every machine, states */
 
 /* State queries ------------------------------------------------------- */
 
-/* Send the queries not sent yet, if the worker may have them now. */
+/*
+ * Whether the next query can share the image the last one sent waits
+ * for: no input has been given to the worker since it was asked.
+ */
+static int
+inspect_joins(struct machine *m)
+{
+	return m->queries_sent > 0 && m->query_images > 0 &&
+	    serial_last_given(m) == m->query_given;
+}
+
+/*
+ * Send the queries not sent yet, if the worker may have them now: one
+ * SERIALIZE for each run of queries with no input between them (a client
+ * asking 300 at once costs one image).
+ */
 void
 inspect_flush(struct machine *m)
 {
+	struct pending	*q;
+
 	if (m->queries.n == m->queries_sent || m->worker == NULL ||
 	    m->worker->peer == NULL || !m->ready || m->suspended ||
 	    m->state != MS_RUNNING)
 		return;
-	while (m->queries_sent < m->queries.n &&
-	    serial_request(m, SER_QUERY) == 0)
+	while (m->queries_sent < m->queries.n) {
+		q = queue_at(&m->queries, m->queries_sent);
+		if (inspect_joins(m))
+			q->seq = 1;
+		else if (serial_request(m, SER_QUERY) == 0) {
+			q->seq = 0;
+			m->query_images++;
+			m->query_given = serial_last_given(m);
+		} else
+			break;
 		m->queries_sent++;
+	}
 }
 
 /* STATE: answered with the image once the worker has made it. */
@@ -68,6 +96,15 @@ inspect_query(struct machine *m, struct client *c, uint64_t id, char *err,
 	if (m->state == MS_FAILED || m->state == MS_STOPPING) {
 		snprintf(err, len, "%s is %s: it has no running state", m->name,
 		    machine_state_name(m));
+		return -1;
+	}
+	/* Images of 1 GiB each, made one after another: a bound. */
+	if (m->query_images + (m->queries.n - m->queries_sent) >=
+	    INSPECT_IMAGES_MAX && !(m->queries.n == m->queries_sent &&
+	    inspect_joins(m))) {
+		snprintf(err, len, "%s is making %d state images for queries "
+		    "already: ask again once they are answered", m->name,
+		    INSPECT_IMAGES_MAX);
 		return -1;
 	}
 	if (queue_push(&m->queries, &q) == -1) {
@@ -108,6 +145,13 @@ inspect_query_done(struct machine *m, uint8_t type, const void *p,
 
 	if (type != FRAME_R_STATE)
 		server_client_reply(q->client, type, q->id, p, len);
+	else if (fd != -1 && len > INSPECT_INLINE_MAX &&
+	    !server_client_takes_fds(q->client))
+		/* Copied into our memory for this client: not that large. */
+		server_client_replyf(q->client, FRAME_R_ERROR, q->id, "the "
+		    "state image is %zu MiB: past %u MiB it is only passed as "
+		    "a descriptor (STATE flag 1, as smsup state asks)",
+		    len >> 20, INSPECT_INLINE_MAX >> 20);
 	else if (fd == -1 || inspect_query_fd(q, fields, len, fd) == -1) {
 		if (msg_put_str(&b, fields) == 0 && buf_add(&b, p, len) == 0)
 			server_client_reply(q->client, type, q->id,
@@ -122,14 +166,21 @@ inspect_query_done(struct machine *m, uint8_t type, const void *p,
 	m->queries_sent--;
 }
 
-/* The worker's answer to the oldest query it was sent (serial.c). */
+/*
+ * The worker's answer to the oldest query it was sent (serial.c), and to
+ * those that share its image.
+ */
 void
 inspect_answer_query(struct machine *m, const struct frame *f)
 {
 	if (m->queries_sent == 0)
 		return;
-	inspect_query_done(m, f->type == FRAME_W_IMAGE ? FRAME_R_STATE :
-	    FRAME_R_ERROR, f->payload, f->len, f->fd);
+	if (m->query_images > 0)
+		m->query_images--;
+	do
+		inspect_query_done(m, f->type == FRAME_W_IMAGE ?
+		    FRAME_R_STATE : FRAME_R_ERROR, f->payload, f->len, f->fd);
+	while (m->queries_sent > 0 && queue_head(&m->queries)->seq == 1);
 }
 
 /*
@@ -141,6 +192,7 @@ inspect_worker_lost(struct machine *m, const char *why)
 {
 	(void)why;
 	m->queries_sent = 0;
+	m->query_images = 0;
 }
 
 /* Traces --------------------------------------------------------------- */
@@ -479,6 +531,7 @@ inspect_queries_fail(struct machine *m, const char *why)
 	snprintf(msg, sizeof msg, "%s: worker gone before answering (%s)",
 	    m->name, why);
 	m->queries_sent = m->queries.n;
+	m->query_images = 0;
 	while (m->queries_sent > 0)
 		inspect_query_done(m, FRAME_R_ERROR, msg, strlen(msg), -1);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "smsup/client.h"
 #include "smsup.h"
 
 int	 paths_socket_given;	/* set by main: a config file does not override */
@@ -31,22 +32,9 @@ paths_tmpdir(void)
 int
 paths_socket(const char *opt, char *out, size_t len)
 {
-	struct sockaddr_un	 sun;
-	const char		*s;
-	int			 n;
-
-	if ((s = opt) != NULL || ((s = getenv("SMSUP_SOCKET")) != NULL &&
-	    *s != '\0'))
-		n = snprintf(out, len, "%s", s);
-	else if ((s = getenv("XDG_RUNTIME_DIR")) != NULL && *s == '/')
-		n = snprintf(out, len, "%s/smsup/control.sock", s);
-	else
-		n = snprintf(out, len, "%s/smsup-%ld/control.sock",
-		    paths_tmpdir(), (long)getuid());
-	if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof sun.sun_path) {
-		errno = ENAMETOOLONG;
+	/* The client library's rule: programs find the same socket. */
+	if (smsup_client_socket(opt, out, len) == -1)
 		return -1;
-	}
 	if (out[0] == '\0') {
 		errno = ENOENT;
 		return -1;

@@ -17,7 +17,7 @@
 #include "smsup.h"
 
 /* The last input the worker has been given (0: none since its start). */
-static uint64_t
+uint64_t
 serial_last_given(struct machine *m)
 {
 	if (m->forwarded > 0)

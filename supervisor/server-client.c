@@ -168,6 +168,13 @@ server_client_reply(struct client *c, uint8_t type, uint64_t id,
 		server_client_drop(c);
 }
 
+/* Whether this client asked to be given descriptors. */
+int
+server_client_takes_fds(const struct client *c)
+{
+	return !c->gone && peer_takes_fds(c->peer);
+}
+
 /*
  * A reply with a descriptor (a dup goes): -1 if this client takes none.
  * One that does but has too many queued gets an error instead.

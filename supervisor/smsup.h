@@ -322,8 +322,11 @@ struct machine {
 	unsigned		 nhist;		/* records ever made */
 
 	/* Looking inside (inspect.c). */
-	struct pqueue		 queries;	/* `smsup state`: seq = token */
+	struct pqueue		 queries;	/* `smsup state`: seq 1 if it
+						   shares the image before */
 	size_t			 queries_sent;	/* of those, sent to worker */
+	size_t			 query_images;	/* SERIALIZEs they wait for */
+	uint64_t		 query_given;	/* last input before the last */
 	int			 ntracers;	/* traces of this machine */
 	int			 ntracers_state; /* of those, with states */
 	struct buf		 trace_in;	/* inputs awaiting answers */
@@ -430,6 +433,7 @@ void		 machine_fail(struct machine *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
 /* serial.c: the serialize requests a worker owes. */
+uint64_t	 serial_last_given(struct machine *);
 int		 serial_request(struct machine *, int);
 int		 serial_pending(const struct machine *, int);
 void		 serial_abandon(struct machine *, int);
@@ -643,6 +647,7 @@ void		 server_client_ref(struct client *);
 void		 server_client_unref(struct client *);
 void		 server_client_reply(struct client *, uint8_t, uint64_t,
 		    const void *, size_t);
+int		 server_client_takes_fds(const struct client *);
 int		 server_client_reply_fd(struct client *, uint8_t, uint64_t,
 		    const void *, size_t, int);
 void		 server_client_replyf(struct client *, uint8_t, uint64_t,

@@ -29,6 +29,8 @@
 
 /* Images of this size or more go by descriptor when the supervisor allows. */
 #define SERVE_FD_MIN	(256u << 10)
+/* States whose last image was this large are not traced (W_STATE empty). */
+#define SERVE_TRACE_MAX	(1u << 20)
 
 struct serve {
 	int			 fd;
@@ -271,7 +273,10 @@ serve_input(struct serve *s, const struct frame *f)
 		serve_text(s, FRAME_W_ERROR, f->id, state_lasterr());
 	} else
 		frame_end(&s->out, at);
-	if (s->trace & CONFIG_TRACE_STATE)
+	/* A large state is not traced: it would cross for every input. */
+	if ((s->trace & CONFIG_TRACE_STATE) && s->last_len >= SERVE_TRACE_MAX)
+		frame_put(&s->out, FRAME_W_STATE, f->id, NULL, 0);
+	else if (s->trace & CONFIG_TRACE_STATE)
 		serve_image(s, FRAME_W_STATE, f->id, 1);
 }
 
@@ -548,7 +553,6 @@ serve_load_fd(struct serve *s, const struct frame *f)
 	uint8_t			*p;
 	int			 fd, rc;
 
-	(void)s;
 	if ((fd = f->fd) == -1)
 		return smsup_error("LOAD_FD came without a descriptor");
 	msg_init(&r, f->payload, f->len);
@@ -563,6 +567,7 @@ serve_load_fd(struct serve *s, const struct frame *f)
 		return smsup_error("LOAD_FD: cannot map the image: %s",
 		    strerror(errno));
 	rc = state_restore(s->state, p + off, (size_t)len);
+	s->last_len = (size_t)len;
 	munmap(p, (size_t)(off + len));
 	return rc;
 }
@@ -581,8 +586,10 @@ serve_start(struct serve *s, const struct frame *f)
 		rc = smsup_machine.init(s->state);
 	else if (f->type == FRAME_S_LOAD_FD)
 		rc = serve_load_fd(s, f);
-	else
+	else {
 		rc = state_restore(s->state, f->payload, f->len);
+		s->last_len = f->len;
+	}
 	state_clear_args();
 	if (rc != 0) {
 		serve_text(s, FRAME_W_FAIL, 0, state_lasterr());
@@ -614,6 +621,12 @@ serve_image(struct serve *s, uint8_t type, uint64_t id, int trace)
 	}
 	s->last_len = buf_used(&s->out) - at - FRAME_HDR_LEN;
 	frame_end(&s->out, at);
+}
+
+static int
+serve_flush(struct serve *s)
+{
+	return chan_flush(&s->ch, &s->out);
 }
 
 /* The answer has the request's id: 0 for upgrades, a token for queries. */
@@ -661,17 +674,17 @@ serve_serialize(struct serve *s, const struct frame *f)
 	s->last_len = len;
 	len64 = len;
 	msg_setle64(n, len64);
+	/* A queue of descriptors full: they go first (the write blocks). */
+	if (s->ch.nout == CHAN_FDS_MAX && serve_flush(s) == -1) {
+		close(fd);
+		return;
+	}
 	if (chan_put_fd(&s->ch, &s->out, FRAME_W_IMAGE_FD, f->id, n, sizeof n,
 	    fd) == -1)
 		serve_text(s, FRAME_W_FAIL, f->id, "too many descriptors "
 		    "queued");
 }
 
-static int
-serve_flush(struct serve *s)
-{
-	return chan_flush(&s->ch, &s->out);
-}
 
 static int
 serve_hello(struct serve *s)

@@ -23,8 +23,8 @@ expect_match "$(cat "$T/err")" "bad value '33/1' for --max-restarts: at most 32 
 expect "$("$S" -V)" "smsup 0.1.0" version
 expect "$("$S" --version)" "smsup 0.1.0" "--version"
 expect_match "$("$S" --help)" '^usage: smsup \[-hV\] \[-H ssh://\[user@\]host\[:port\]\] \[-S socket\] command \[args\]' "--help"
-expect_match "$("$S" --help)" 'smsup upgrade \[-fw\] \[-t seconds\] \[-p seconds\] \[--extra TEXT\] NAME\[=PATH\] \.\.\.' "--help lists the commands"
-expect "$("$S" upgrade --help)" "usage: smsup upgrade [-fw] [-t seconds] [-p seconds] [--extra TEXT] NAME[=PATH] ..." "command --help"
+expect_match "$("$S" --help)" 'smsup upgrade \[-fnw\] \[-t seconds\] \[-p seconds\] \[--extra TEXT\] NAME\[=PATH\] \.\.\.' "--help lists the commands"
+expect "$("$S" upgrade --help)" "usage: smsup upgrade [-fnw] [-t seconds] [-p seconds] [--extra TEXT] NAME[=PATH] ..." "command --help"
 
 # A supervisor in the background (-d), machines added by later runs.
 out=$("$S" run -d)

@@ -13,6 +13,9 @@ make -s -C "$SRC" O="$B" DESTDIR="$R" PREFIX="$P" install >"$T/install.out" 2>&1
 	fail "make install: $(tail -5 "$T/install.out")"
 for f in bin/smsup lib/libsmsup-worker.a lib/libsmsup-worker.so \
     lib/libsmsup-worker.so.1 include/smsup/worker.h \
+    lib/libsmsup-client.a lib/libsmsup-client.so lib/libsmsup-client.so.1 \
+    include/smsup/client.h lib/pkgconfig/smsup-client.pc \
+    share/man/man3/smsup-client.3 \
     lib/pkgconfig/smsup-worker.pc share/man/man1/smsup.1 \
     share/man/man3/smsup-worker.3 share/man/man5/smsup.conf.5 \
     share/man/man7/smsup-protocol.7 lib/systemd/system/smsup.service \
@@ -61,6 +64,14 @@ S="$R$P/bin/smsup"
 start counter
 expect "$("$S" call counter incr)" ok "call to the out-of-tree machine"
 expect "$("$S" call counter count)" 1 count
+# And a program that calls it, with the client library.
+cp "$SRC/examples/client/pipeline.c" "$T/pipeline.c"
+cflags=$(pkg-config --define-variable=prefix="$R$P" --cflags --libs smsup-client) ||
+	fail "pkg-config does not know smsup-client"
+cc $san -o "$T/pipeline" "$T/pipeline.c" $cflags || fail "out-of-tree client build"
+ldd "$T/pipeline" | grep -q "libsmsup-client.so.1 => $R$P/lib/" ||
+	fail "not linked to the installed client library: $(ldd "$T/pipeline")"
+expect "$("$T/pipeline" -n 100 counter incr)" "100 ok, 0 errors, 0 timed out, 0 lost; last: ok" "the out-of-tree client"
 if [ -r /usr/share/bash-completion/bash_completion ]; then
 	out=$(PATH="$R$P/bin:$PATH" bash -c '. /usr/share/bash-completion/bash_completion
 		. "$1/share/bash-completion/completions/smsup"
@@ -95,6 +106,10 @@ S="$X/bin/smsup"
 start counter
 expect "$("$S" call counter incr)" ok "call to the machine of a private prefix"
 expect "$(col counter 2)" 2 "its version"
+rm -f "$T/pipeline"
+cc $san -o "$T/pipeline" "$T/pipeline.c" $(PKG_CONFIG_PATH="$X/lib/pkgconfig" pkg-config --cflags --libs smsup-client) ||
+	fail "out-of-tree client build in $X"
+expect "$("$T/pipeline" -n 10 counter incr)" "10 ok, 0 errors, 0 timed out, 0 lost; last: ok" "the client of a private prefix"
 "$S" shutdown
 wait "$SUP"
 SUP=
