@@ -147,6 +147,7 @@ Test(reply, json)
 	s = out_text(&b);
 	cr_assert_str_eq(s, "{\"id\":7,\"salary\":160000}");
 	free(s);
+	buf_free(&b);
 
 	out_init(&o, &b, 1024);
 	cr_assert_eq(smsup_reply(&o, "state: "), 0);
