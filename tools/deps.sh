@@ -2,7 +2,7 @@
 # deps.sh: install the Debian packages smsup needs, only those missing.
 # Usage: tools/deps.sh [extra-package...]
 set -eu
-pkgs="gcc make procps pkg-config libev-dev libtpl-dev libcriterion-dev $*"
+pkgs="gcc make procps pkg-config libev-dev libtpl-dev libcriterion-dev libraft-dev libuv1-dev $*"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
