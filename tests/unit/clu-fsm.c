@@ -260,10 +260,13 @@ oldest(unsigned k)
 	return j;
 }
 
+static unsigned	 snap_threshold = 1000000;
+static const char *faults;	/* the cases drawn: NULL for all */
+
 static int
 pick(void)
 {
-	const char	*f = getenv("FAULTS");
+	const char	*f = getenv("FAULTS") != NULL ? getenv("FAULTS") : faults;
 	int		 v = rand() % 40;
 
 	if (f == NULL || v > 7)
@@ -294,12 +297,15 @@ run_seed(unsigned seed)
 		cr_assert_eq(raft_fixture_grow(&f, cluster_fsm_raft(c[i])), 0);
 		cluster_fsm_attach(c[i], raft_fixture_get(&f, i));
 		/*
-		 * No raft snapshots here: with them, Debian's libraft 0.15
-		 * fixture reads past a buffer of its own (valgrind: a
-		 * memmove in raft_fixture_step) under partitions; snapshots
-		 * are tested below without it. (Issue 14: to be found.)
+		 * No raft snapshots on the fixture: its in-memory log
+		 * (src/fixture.c, to raft 0.18) forgets a snapshot installed
+		 * on a follower, so a later truncation of a conflicting entry
+		 * (after a partition) reads past its array, and with kills a
+		 * revived node can find no leader. Snapshots are tested
+		 * below, between two FSMs.
 		 */
-		raft_set_snapshot_threshold(raft_fixture_get(&f, i), 1000000);
+		raft_set_snapshot_threshold(raft_fixture_get(&f, i),
+		    snap_threshold);
 	}
 	raft_configuration_init(&conf);
 	cr_assert_eq(raft_fixture_configuration(&f, NODES, &conf), 0);
