@@ -47,6 +47,7 @@ struct smsup_client {
 	struct conn_req	*req;		/* pending, by id: [head, n) */
 	size_t		 head, n, cap;
 	size_t		 npending;
+	double		 soonest;	/* no deadline before this; 0: none */
 	int		 busy;		/* in a callback: no closing */
 	char		 err[256];
 };
@@ -291,8 +292,11 @@ conn_queue(struct smsup_client *c, uint8_t type, const char *machine,
 		return SMSUP_CLIENT_LOST;
 	}
 	if (c->n == c->cap) {
-		/* Slide the live ones to the front before growing. */
-		if (c->head > 0) {
+		/*
+		 * Slide the live ones to the front before growing, unless a
+		 * callback runs: its caller walks the array by index.
+		 */
+		if (c->head > 0 && c->busy == 0) {
 			memmove(c->req, c->req + c->head, (c->n - c->head) *
 			    sizeof *c->req);
 			c->n -= c->head;
@@ -320,6 +324,8 @@ conn_queue(struct smsup_client *c, uint8_t type, const char *machine,
 	r = &c->req[c->n++];
 	r->id = c->next_id++;
 	r->deadline = c->timeout > 0 ? conn_now() + c->timeout : 0;
+	if (r->deadline > 0 && (c->soonest == 0 || r->deadline < c->soonest))
+		c->soonest = r->deadline;
 	r->cb = cb;
 	r->arg = arg;
 	r->done = 0;
@@ -348,38 +354,41 @@ smsup_client_send_async(struct smsup_client *c, const char *machine,
 int
 smsup_client_timeout_ms(const struct smsup_client *c)
 {
-	double	 d = 0, now;
-	size_t	 i;
+	double	 now;
 
-	if (c->timeout <= 0 || c->npending == 0)
+	if (c->soonest == 0 || c->npending == 0)
 		return -1;
-	/* Deadlines grow with ids: the first pending one is the soonest. */
-	for (i = c->head; i < c->n; i++)
-		if (!c->req[i].done) {
-			d = c->req[i].deadline;
-			break;
-		}
 	now = conn_now();
-	return d <= now ? 0 : (int)((d - now) * 1000) + 1;
+	return c->soonest <= now ? 0 : (int)((c->soonest - now) * 1000) + 1;
 }
 
-/* Time out the requests past their deadline. */
+/*
+ * Time out the requests past their deadline (requests queued without a
+ * timeout have none), and find the next deadline: a scan only when one
+ * is due, so a long pipeline costs nothing per turn.
+ */
 static void
 conn_expire(struct smsup_client *c)
 {
-	double	 now;
+	double	 now, next = 0;
 	size_t	 i;
 	char	 msg[96];
 
-	if (c->timeout <= 0 || c->npending == 0)
+	if (c->soonest == 0 || c->npending == 0 || (now = conn_now()) <
+	    c->soonest)
 		return;
-	now = conn_now();
-	snprintf(msg, sizeof msg, "no answer within %gs (the input may still "
-	    "be applied)", c->timeout);
-	for (i = c->head; i < c->n && c->req[i].deadline <= now; i++)
-		if (!c->req[i].done)
+	for (i = c->head; i < c->n; i++) {
+		if (c->req[i].done || c->req[i].deadline == 0)
+			continue;
+		if (c->req[i].deadline <= now) {
+			snprintf(msg, sizeof msg, "no answer within %gs (the "
+			    "input may still be applied)", c->timeout);
 			conn_answer(c, &c->req[i], SMSUP_CLIENT_TIMEOUT, msg,
 			    strlen(msg));
+		} else if (next == 0 || c->req[i].deadline < next)
+			next = c->req[i].deadline;
+	}
+	c->soonest = next;
 }
 
 /* One answer frame: to its request, unless that one is gone. */

@@ -5,7 +5,8 @@
  * (SMSUP_PROGRESS_FD=4, see progress.h), its stdout and stderr a pipe
  * whose lines go to our log, each after "NAME[PID]: " (at most
  * CHILD_LINES_MAX a second; the rest are counted), a small explicit
- * environment and no other descriptor of ours. It is gone once both its
+ * environment and no other descriptor of ours; it leads a session of its
+ * own, which goes with it when we kill it. It is gone once both its
  * exit status and the end of its channel have been seen: then its owner's
  * gone callback runs, once, with the reason (an exit of its own says its
  * last line of output too: a worker that cannot start says why on
@@ -442,6 +443,7 @@ child_peer_lost(struct peer *p, const char *why, void *arg)
 	}
 	if (!c->exited) {
 		log_debug("pid %ld: channel %s: killing it", (long)c->pid, why);
+		kill(-c->pid, SIGKILL);
 		kill(c->pid, SIGKILL);
 	}
 	child_finish(c, NULL);
@@ -453,8 +455,11 @@ child_kill(struct child *c)
 {
 	c->frame = NULL;
 	c->gone = NULL;
-	if (!c->exited)
+	/* Its session too: what a worker forked goes with it. */
+	if (!c->exited) {
+		kill(-c->pid, SIGKILL);
 		kill(c->pid, SIGKILL);
+	}
 	if (c->peer != NULL) {
 		peer_free(c->peer);
 		c->peer = NULL;
@@ -468,8 +473,10 @@ child_kill_why(struct child *c, const char *why)
 {
 	if (c->killed[0] == '\0')
 		snprintf(c->killed, sizeof c->killed, "%s", why);
-	if (!c->exited)
+	if (!c->exited) {
+		kill(-c->pid, SIGKILL);
 		kill(c->pid, SIGKILL);
+	}
 }
 
 /* Ask the child to finish its inputs and exit; its owner is detached. */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "image.h"
 #include "journal.h"
 #include "json.h"
 #include "msg.h"
@@ -136,6 +137,28 @@ cmd_state_out(const char *what, const uint8_t *p, size_t len,
 	return rc;
 }
 
+/* Whether a stream read so far is not an image or snapshot (said). */
+static int
+cmd_state_stream_bad(const struct buf *b, const char *file)
+{
+	size_t	 n = buf_used(b);
+
+	/* (Both magics are 8 bytes.) */
+	if (n >= IMAGE_MAGIC_LEN && memcmp(buf_head(b), IMAGE_MAGIC,
+	    IMAGE_MAGIC_LEN) != 0 && memcmp(buf_head(b), JOURNAL_SNAP_MAGIC,
+	    IMAGE_MAGIC_LEN) != 0) {
+		fprintf(stderr, "smsup: %s: not a state image nor a snapshot "
+		    "file\n", file);
+		return 1;
+	}
+	if (n > (size_t)FRAME_IMAGE_MAX_DEFAULT + JOURNAL_SNAP_HDR_LEN) {
+		fprintf(stderr, "smsup: %s: larger than a state image may be "
+		    "(%u bytes)\n", file, FRAME_IMAGE_MAX_DEFAULT);
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * --file: an image (from `state --raw` or `--sm-migrate`) or a snapshot
  * file, its checksum checked; "-" is standard input.
@@ -166,9 +189,15 @@ cmd_state_file(const char *file, const char *fields, int raw)
 		p = map;
 		len = (size_t)st.st_size;
 	} else {
+		/* A stream: its first bytes say what it is, and it is capped. */
 		while ((k = buf_reserve(&b, 1 << 16) == -1 ? -1 :
-		    read(fd, b.data + b.len, b.cap - b.len)) > 0)
+		    read(fd, b.data + b.len, b.cap - b.len)) > 0) {
 			b.len += (size_t)k;
+			if (cmd_state_stream_bad(&b, file)) {
+				rc = EXIT_FAIL;
+				goto out;
+			}
+		}
 		if (k == -1) {
 			fprintf(stderr, "smsup: %s: %s\n", file,
 			    strerror(errno));

@@ -48,6 +48,7 @@ struct rehearsal {
 	int			 init;		/* no snapshot: from init */
 	struct buf		 inputs;	/* INPUT frames to replay */
 	uint64_t		 n, sent, answered, errors, more;
+	double			 timeout;	/* each phase; upgrade -t */
 };
 
 static LIST_HEAD(, rehearsal) rehearsals = LIST_HEAD_INITIALIZER(rehearsals);
@@ -154,7 +155,7 @@ static double
 rehearse_step_timeout(const struct rehearsal *r)
 {
 	return r->m->opts.step_timeout > 0 ? r->m->opts.step_timeout :
-	    r->m->opts.upgrade_timeout;
+	    r->timeout;
 }
 
 /* The version of m's base image into out; -1 if it is not one. */
@@ -279,7 +280,7 @@ rehearse_load(struct rehearsal *r)
 	}
 	peer_kick(c->peer);
 	r->phase = RH_MIGRATE;
-	rehearse_arm(r, m->opts.upgrade_timeout);
+	rehearse_arm(r, r->timeout);
 }
 
 /* The snapshot m was asked for came (it is m's base now), or failed. */
@@ -313,7 +314,7 @@ rehearse_ask_image(struct rehearsal *r)
 	msg_setle32(p + 8, SERIALIZE_FD);
 	r->phase = RH_IMAGE;
 	peer_send(r->c->peer, FRAME_S_SERIALIZE, 0, p, sizeof p);
-	rehearse_arm(r, r->m->opts.upgrade_timeout);
+	rehearse_arm(r, r->timeout);
 }
 
 /* Its image: to the client, by the descriptor it came in if it can. */
@@ -473,7 +474,8 @@ rehearse_gone(struct child *c, const char *why)
  */
 int
 rehearse_start(struct machine *m, const char *path, const char *extra,
-    struct client *client, uint64_t id, char *err, size_t len)
+    double timeout, struct client *client, uint64_t id, char *err,
+    size_t len)
 {
 	struct rehearsal	*r;
 
@@ -487,6 +489,7 @@ rehearse_start(struct machine *m, const char *path, const char *extra,
 		return -1;
 	}
 	r->m = m;
+	r->timeout = timeout > 0 ? timeout : m->opts.upgrade_timeout;
 	r->client = client;
 	r->id = id;
 	snprintf(r->path, sizeof r->path, "%s", path[0] != '\0' ? path :
@@ -515,7 +518,7 @@ rehearse_start(struct machine *m, const char *path, const char *extra,
 	}
 	server_client_ref(client);
 	LIST_INSERT_HEAD(&rehearsals, r, entry);
-	rehearse_arm(r, m->opts.upgrade_timeout);
+	rehearse_arm(r, r->timeout);
 	log_info("%s: rehearsing an upgrade from version %s: spawned %s (pid "
 	    "%ld)", m->name, r->from, r->path, (long)r->c->pid);
 	return 0;

@@ -425,7 +425,8 @@ server_client_run(struct client *c, const struct frame *f)
 /* UPGRADE --dry-run: one machine, rehearsed; the answer takes a memfd. */
 static int
 server_client_dry_run(struct client *c, uint64_t id,
-    const struct upgrade_spec *spec, uint32_t n, const char *extra)
+    const struct upgrade_spec *spec, uint32_t n, const char *extra,
+    double timeout)
 {
 	struct machine	*m;
 	char		 err[512];
@@ -438,7 +439,8 @@ server_client_dry_run(struct client *c, uint64_t id,
 	if ((m = server_client_machine(c, id, spec->name)) == NULL)
 		return 0;
 	peer_give_fds(c->peer);
-	if (rehearse_start(m, spec->path, extra, c, id, err, sizeof err) == -1)
+	if (rehearse_start(m, spec->path, extra, timeout, c, id, err,
+	    sizeof err) == -1)
 		server_client_reply(c, FRAME_R_ERROR, id, err, strlen(err));
 	return 0;
 }
@@ -479,7 +481,7 @@ server_client_upgrade(struct client *c, const struct frame *f)
 		rc = -1;
 	else if (flags & UPGRADE_DRY_RUN)
 		rc = server_client_dry_run(c, f->id, specs, n, has_extra ?
-		    extra : NULL);
+		    extra : NULL, timeout_ms / 1000.);
 	else if (upgrade_request(specs, (int)n, flags, timeout_ms / 1000.,
 	    probation_ms == UINT32_MAX ? -1. : probation_ms / 1000.,
 	    has_extra ? extra : NULL, c, f->id, err, sizeof err) == -1)

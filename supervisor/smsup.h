@@ -581,7 +581,7 @@ int		 upgrade_request(const struct upgrade_spec *, int, uint32_t,
 		    char *, size_t);
 /* rehearse.c: upgrade --dry-run. */
 int		 rehearse_start(struct machine *, const char *, const char *,
-		    struct client *, uint64_t, char *, size_t);
+		    double, struct client *, uint64_t, char *, size_t);
 void		 rehearse_machine_gone(struct machine *);
 void		 rehearse_snapshot(struct machine *, const struct frame *);
 void		 upgrade_hup(void);

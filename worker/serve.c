@@ -64,6 +64,9 @@ struct serve {
 	size_t			 last_len;	/* of the last image made */
 };
 
+/* Answers are written at least this often while a batch is applied. */
+#define SERVE_FLUSH_MS	10
+
 /* After a snapshot child failed, the next waits this long (as Redis). */
 #define SERVE_RETRY_MS	5000
 
@@ -280,6 +283,16 @@ serve_input(struct serve *s, const struct frame *f)
 		serve_image(s, FRAME_W_STATE, f->id, 1);
 }
 
+/* A clock of a few ms' resolution, cheap enough to read per input. */
+static uint64_t
+serve_coarse_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static uint64_t
 serve_now_ms(void)
 {
@@ -415,6 +428,35 @@ serve_snapshot_abandon(struct serve *s)
 }
 
 /*
+ * A small state's snapshot, written into the SNAPFILE here (a child costs
+ * more than that) and reported as a child's would be: its image never
+ * crosses the supervisor, however much it grew since the last.
+ */
+static void
+serve_file_snapshot(struct serve *s)
+{
+	uint64_t	 t0 = serve_now_ms();
+	uint8_t		 n[16];
+	size_t		 len;
+	uint32_t	 crc;
+
+	if (state_file(s->state, (size_t)s->image_max, s->snapfd,
+	    (size_t)s->snapoff, &len, &crc) == -1) {
+		s->retry_at = serve_now_ms() + SERVE_RETRY_MS;
+		serve_text(s, FRAME_W_SNAPSHOT_FAIL, s->last_seq,
+		    state_lasterr());
+		return;
+	}
+	close(s->snapfd);
+	s->snapfd = -1;
+	s->last_len = len;
+	msg_setle64(n, (uint64_t)len);
+	msg_setle32(n + 8, crc);
+	msg_setle32(n + 12, (uint32_t)(serve_now_ms() - t0));
+	frame_put(&s->out, FRAME_W_SNAPSHOT_FILE, s->last_seq, n, sizeof n);
+}
+
+/*
  * Send a snapshot if one is due: the state after input last_seq, for the
  * supervisor to restart from. By fork when the supervisor gave a file
  * for it: a child writes it while this process goes on serving, and one
@@ -428,9 +470,13 @@ serve_snapshot(struct serve *s, int force)
 {
 	size_t	 at;
 
-	/* By fork, a snapshot waits for its file (the next comes soon). */
+	/*
+	 * Given files, a snapshot waits for its file (the next comes soon):
+	 * even a small state may have grown large since its last image, and
+	 * its bytes are not to cross the supervisor.
+	 */
 	if (!s->started || s->dirty == 0 || s->child > 0 ||
-	    (serve_by_fork(s) && (s->snapfd == -1 || (s->retry_at != 0 &&
+	    (s->fork && (s->snapfd == -1 || (s->retry_at != 0 &&
 	    serve_now_ms() < s->retry_at))))
 		return;
 	if (!force && !(s->snap_inputs != 0 && s->dirty >= s->snap_inputs) &&
@@ -445,6 +491,10 @@ serve_snapshot(struct serve *s, int force)
 			serve_text(s, FRAME_W_SNAPSHOT_FAIL, s->last_seq,
 			    (const char *)s->res);
 		}
+		return;
+	}
+	if (s->fork) {
+		serve_file_snapshot(s);
 		return;
 	}
 	at = frame_begin(&s->out, FRAME_W_SNAPSHOT, 0, s->last_seq);
@@ -792,6 +842,7 @@ serve_run(int fd, void *state)
 	struct frame	 f;
 	ssize_t		 n;
 	const char	*env;
+	uint64_t	 batch;
 	int		 rc, wait, done = 0;
 
 	memset(&s, 0, sizeof s);
@@ -846,10 +897,21 @@ serve_run(int fd, void *state)
 			break;
 		s.in.len += (size_t)n;
 		f.len = 0;
+		batch = serve_coarse_ms();
 		while ((rc = frame_parse(buf_head(&s.in), buf_used(&s.in),
 		    &s.lim, &f)) == FRAME_OK) {
 			if (frame_has_fd(f.type))
 				f.fd = chan_take(&s.ch);
+			/*
+			 * Answers of a long batch go as they come: the
+			 * supervisor's step deadline counts from the last.
+			 */
+			if (f.type == FRAME_S_INPUT && buf_used(&s.out) > 0 &&
+			    serve_coarse_ms() - batch >= SERVE_FLUSH_MS) {
+				if (serve_flush(&s) == -1)
+					return 1;
+				batch = serve_coarse_ms();
+			}
 			rc = serve_frame(&s, &f);
 			if (f.fd != -1)
 				close(f.fd);

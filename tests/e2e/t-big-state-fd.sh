@@ -182,6 +182,22 @@ wait "$tr" 2>/dev/null || true
 grep -q "#[0-9]* .*nop" "$T/trace" || fail "the calls not traced: $(head -c 200 "$T/trace")"
 grep -q "New state" "$T/trace" && fail "a 256 MiB state traced: $(head -c 200 "$T/trace")"
 expect "$(col blob 3)" "$pid" "the worker through all of it"
+# A state that grows from small (its snapshots written by the worker
+# itself) to 64 MiB between two snapshots: the next one is a file too.
+"$S" run --snapshot-interval 0.2 --snapshot-inputs 0 grow="$T/blob" >/dev/null ||
+	fail "run grow"
+"$S" call grow size 1000 >/dev/null
+for _ in $(seq 100); do
+	"$S" status grow | grep -q 'by fork: [1-9][0-9]* written' && break
+	sleep 0.05
+done
+"$S" call grow fill 67108864 3 >/dev/null
+for _ in $(seq 200); do
+	[ "$(stat -c %s "$(newest grow snapshot)" 2>/dev/null || echo 0)" -gt 67108864 ] && break
+	sleep 0.05
+done
+[ "$(stat -c %s "$(newest grow snapshot)")" -gt 67108864 ] || fail "no snapshot of the grown state"
+"$S" stop grow >/dev/null
 if [ -z "$SANITIZED" ]; then
 	[ "$(hwm)" -lt 32 ] || fail "supervisor peak RSS $(hwm) MiB after the attack"
 fi

@@ -50,6 +50,17 @@ status_of 1 "$S" state -t 0.1 ledger
 expect "$(cat "$T/err")" "smsup: no answer within 0.1s" "state -t"
 wait "$slow"
 
+# From the attack on this release: inputs pipelined, 40 x 50 ms = 2 s
+# of work in one batch, against a 0.5 s deadline: each answer leaves as
+# it is made, so the deadline counts from the last one and the worker
+# is not killed (it was, every restart again, until the machine failed).
+pid=$(col ledger 3)
+out=$(awk 'BEGIN { for (i = 0; i < 40; i++) print "sleep 50" }' | "$S" call -l ledger) ||
+	fail "pipelined slow steps: $out"
+expect "$(printf '%s\n' "$out" | grep -c '^ok')" 40 "40 slow steps answered"
+expect "$(col ledger 3)" "$pid" "the worker through 2 s of pipelined steps"
+expect "$(grep -c 'dropped input' "$T/log")" 1 "no input dropped for being slow in a batch"
+
 # In smsup.conf, and shown by status.
 cat >"$T/c.conf" <<CONF
 machine ledger2 {

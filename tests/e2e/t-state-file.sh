@@ -37,6 +37,10 @@ expect_match "$(cat "$T/err")" "short.img: a bad state image: " "a truncated ima
 printf 'not an image' >"$T/junk"
 status_of 1 "$S" state --file "$T/junk"
 expect_match "$(cat "$T/err")" "junk: a bad state image" "garbage"
+# A stream is judged by its first bytes, not read to its end.
+status_of 1 sh -c "head -c 100000000 /dev/zero | '$S' state --file -"
+expect_match "$(cat "$T/err")" "not a state image nor a snapshot file" "a stream of zeros"
+status_of 1 timeout 10 "$S" state --file /dev/urandom
 status_of 1 "$S" state --file "$T/none"
 expect_match "$(cat "$T/err")" "none: No such file or directory" "a missing file"
 status_of 2 "$S" state --file "$T/v1.img" blackode

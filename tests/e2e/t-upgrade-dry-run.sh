@@ -81,6 +81,13 @@ expect_match "$(cat "$T/err")" "version 3 does not migrate from 1 \(it accepts: 
 status_of 1 "$S" upgrade --dry-run faulty=./employee-v2
 expect_match "$(cat "$T/err")" "is machine employee, not faulty" "another machine"
 status_of 1 "$S" upgrade --dry-run faulty="$T/missing"
+# A binary that forks and never says hello: its whole session goes.
+printf '#!/bin/sh\nsleep 98765\n' >"$T/hangbin"
+chmod +x "$T/hangbin"
+status_of 1 "$S" upgrade --dry-run -t 0.5 faulty="$T/hangbin"
+expect_match "$(cat "$T/err")" "timed out waiting to say hello; nothing was changed" "a binary that hangs"
+sleep 0.2
+pgrep -fx "sleep 98765" >/dev/null && fail "the hung binary's child outlived the rehearsal"
 status_of 1 "$S" upgrade --dry-run nosuch=./faulty-v2
 expect_match "$(cat "$T/err")" "no such machine" "an unknown machine"
 status_of 2 "$S" upgrade --dry-run faulty=./faulty-v2 orderly=./orderly-v2

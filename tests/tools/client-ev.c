@@ -5,6 +5,9 @@
  * is checked to come exactly once (by id), and the counts are printed.
  *
  *	client-ev [-t seconds] N MACHINE INPUT
+ *
+ * The timeout is set after the first request is queued: that one has
+ * none.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,14 +111,17 @@ main(int argc, char **argv)
 		    smsup_client_strerror(st), err);
 		return 1;
 	}
-	smsup_client_set_timeout(cl, t);
-	for (i = 0; i < n; i++)
+	/* The first is queued before the timeout is set: it has none. */
+	for (i = 0; i < n; i++) {
+		if (i == 1)
+			smsup_client_set_timeout(cl, t);
 		if (smsup_client_call_async(cl, argv[2], argv[3],
 		    strlen(argv[3]), answer, NULL, NULL) != SMSUP_CLIENT_OK) {
 			fprintf(stderr, "client-ev: %s\n",
 			    smsup_client_error(cl));
 			return 1;
 		}
+	}
 	ev_init(&io, io_cb);
 	ev_init(&tm, tm_cb);
 	rearm(loop);
