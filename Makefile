@@ -191,7 +191,7 @@ $(O)/tests/unit/wrk-%: tests/unit/wrk-%.c $(WRK_LIB_OBJ) $(SER_OBJ)
 $(O)/tests/unit/clu-%: tests/unit/clu-%.c $(CLU_SRC:%.c=$(O)/%.o) $(SER_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
-	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lcriterion -lraft
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lcriterion -lraft -luv
 
 $(O)/tests/unit/sup-%: tests/unit/sup-%.c $(SUP_LIB) $(SER_OBJ)
 	@mkdir -p $(@D)

@@ -9,6 +9,9 @@
  * it changes only in apply and restore, identically on every node, and
  * at CLUSTER_CLIENTS_MAX the session applied longest ago is dropped.
  *
+ * Entries are padded with zeros to a multiple of 8 bytes: raft's libuv
+ * log stores payloads aligned, and gives back their padded bytes.
+ *
  * A raft snapshot is
  *	"SMSUPCLU" | u32 format (1) | u64 index | u32 n
  *	| n x (u64 client, u64 highest request, u64 window, u64 index)
@@ -87,6 +90,9 @@ cluster_entry_encode(const struct cluster_entry *e, struct raft_buffer *out)
 	default:
 		rc = -1;
 	}
+	/* raft's disk log keeps payloads 8-byte aligned: pad with zeros. */
+	while (rc == 0 && buf_used(&b) % 8 != 0)
+		rc |= buf_add(&b, "", 1);
 	if (rc != 0 || (out->base = raft_malloc(buf_used(&b))) == NULL) {
 		buf_free(&b);
 		return -1;
@@ -140,7 +146,13 @@ cluster_entry_decode(const void *p, size_t len, struct cluster_entry *e)
 	default:
 		return -1;
 	}
-	return msg_end(&r) == -1 || e->machine[0] == '\0' ? -1 : 0;
+	/* What follows is the padding to 8 bytes: zeros, fewer than 8. */
+	if (r.err || r.len - r.off >= 8)
+		return -1;
+	for (; r.off < r.len; r.off++)
+		if (r.p[r.off] != 0)
+			return -1;
+	return e->machine[0] == '\0' ? -1 : 0;
 }
 
 /* Sessions ---------------------------------------------------------- */

@@ -106,9 +106,16 @@ Test(cluster, entry_codec)
 	cr_assert_str_eq(d.machine, "counter");
 	cr_assert_eq(d.len, 4);
 	cr_assert_eq(memcmp(d.input, "incr", 4), 0);
-	/* Cut anywhere, or one byte more: not an entry. */
+	/* Padded to 8 bytes (raft's disk log wants it), zeros. */
+	cr_assert_eq(b.len, 40);
+	/* Cut into the entry: not one; cut in the padding: still it. */
 	for (size_t n = 0; n < b.len; n++)
-		cr_assert_eq(cluster_entry_decode(b.base, n, &d), -1, "%zu", n);
+		cr_assert_eq(cluster_entry_decode(b.base, n, &d), n < 37 ? -1 :
+		    0, "%zu", n);
+	((uint8_t *)b.base)[38] = 1;
+	cr_assert_eq(cluster_entry_decode(b.base, b.len, &d), -1,
+	    "padding that is not zeros");
+	((uint8_t *)b.base)[38] = 0;
 	((uint8_t *)b.base)[0] = 99;
 	cr_assert_eq(cluster_entry_decode(b.base, b.len, &d), -1);
 	raft_free(b.base);
