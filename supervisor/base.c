@@ -126,6 +126,20 @@ base_unmap(const struct machine *m, const uint8_t *p, size_t len)
 		munmap((void *)(p - m->snap_off), m->snap_off + len);
 }
 
+/* The header of m's base image (names copied out): IMAGE_OK, or why not. */
+int
+base_header(const struct machine *m, struct image *hdr)
+{
+	const uint8_t	*p;
+	size_t		 n;
+	int		 rc;
+
+	p = base_map(m, &n);
+	rc = p != NULL ? image_decode(p, n, hdr) : IMAGE_ESHORT;
+	base_unmap(m, p, n);
+	return rc;
+}
+
 /* Write the base (after input seq) and the journal since to m's store. */
 int
 base_store(struct machine *m, uint64_t seq)

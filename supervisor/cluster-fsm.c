@@ -42,6 +42,7 @@ struct cluster_fsm {
 	struct cluster_session	*s;	/* sorted by client */
 	size_t			 n, cap;
 	raft_index		 applied;
+	struct cluster_entry	 e;	/* the one being applied */
 };
 
 static int	cluster_results[] = { CLUSTER_APPLIED, CLUSTER_DUPLICATE,
@@ -267,7 +268,7 @@ cluster_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
     void **result)
 {
 	struct cluster_fsm	*c = fsm->data;
-	struct cluster_entry	*e;
+	struct cluster_entry	*e = &c->e;
 	raft_index		 index;
 	int			 rc = CLUSTER_APPLIED, t;
 
@@ -275,21 +276,16 @@ cluster_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 	index = c->raft != NULL ? raft_last_applied(c->raft) + 1 :
 	    c->applied + 1;
 	c->applied = index;
-	if ((e = malloc(sizeof *e)) == NULL)
-		return RAFT_NOMEM;
 	/* An entry no node can read is refused the same way everywhere. */
 	if (cluster_entry_decode(buf->base, buf->len, e) == -1)
 		rc = CLUSTER_REFUSED;
 	else if (e->kind == CLUSTER_INPUT && (t = cluster_session_take(c,
 	    e->client, e->request, index)) <= 0) {
-		if (t == -1) {
-			free(e);
+		if (t == -1)
 			return RAFT_NOMEM;
-		}
 		rc = CLUSTER_DUPLICATE;
 	} else if (c->ops->entry(c->arg, index, e) != 0)
 		rc = CLUSTER_REFUSED;
-	free(e);
 	*result = &cluster_results[rc];
 	return 0;
 }

@@ -298,8 +298,6 @@ int
 recover_start(struct machine *m, struct child *c, char *err, size_t len)
 {
 	struct image	 hdr;
-	const uint8_t	*p;
-	size_t		 n;
 	char		 list[512];
 	int		 rc;
 
@@ -317,10 +315,7 @@ recover_start(struct machine *m, struct child *c, char *err, size_t len)
 		peer_send(c->peer, FRAME_S_INIT, 0, NULL, 0);
 		return 0;
 	}
-	p = base_map(m, &n);
-	rc = p != NULL ? image_decode(p, n, &hdr) : IMAGE_ESHORT;
-	base_unmap(m, p, n);
-	if (rc != IMAGE_OK) {
+	if ((rc = base_header(m, &hdr)) != IMAGE_OK) {
 		snprintf(err, len, "its saved state is not a valid image");
 		return -1;
 	}

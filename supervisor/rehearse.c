@@ -163,16 +163,11 @@ static int
 rehearse_base_version(struct machine *m, char *out, size_t len)
 {
 	struct image	 hdr;
-	const uint8_t	*p;
-	size_t		 n;
-	int		 rc;
 
-	p = base_map(m, &n);
-	rc = p != NULL ? image_decode(p, n, &hdr) : IMAGE_ESHORT;
-	if (rc == IMAGE_OK)
-		snprintf(out, len, "%s", hdr.version);
-	base_unmap(m, p, n);
-	return rc == IMAGE_OK ? 0 : -1;
+	if (base_header(m, &hdr) != IMAGE_OK)
+		return -1;
+	snprintf(out, len, "%s", hdr.version);
+	return 0;
 }
 
 /* Whether m's base is a snapshot of its running version. */

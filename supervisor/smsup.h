@@ -154,6 +154,7 @@ int		 base_set_file(struct machine *, int, uint64_t, size_t);
 int		 base_fd_valid(int, uint64_t);
 const uint8_t	*base_map(const struct machine *, size_t *);
 void		 base_unmap(const struct machine *, const uint8_t *, size_t);
+int		 base_header(const struct machine *, struct image *);
 int		 base_store(struct machine *, uint64_t);
 int		 base_send_load(struct machine *, struct child *);
 

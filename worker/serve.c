@@ -367,6 +367,20 @@ serve_fork_snapshot(struct serve *s)
 	return 0;
 }
 
+/* A snapshot of the state after input seq is in the SNAPFILE: say so. */
+static void
+serve_snapshot_written(struct serve *s, uint64_t seq, size_t len,
+    uint32_t crc, uint64_t began)
+{
+	uint8_t	 n[16];
+
+	s->last_len = len;
+	msg_setle64(n, (uint64_t)len);
+	msg_setle32(n + 8, crc);
+	msg_setle32(n + 12, (uint32_t)(serve_now_ms() - began));
+	frame_put(&s->out, FRAME_W_SNAPSHOT_FILE, seq, n, sizeof n);
+}
+
 /*
  * The snapshot child's result may have come (its descriptor is readable):
  * once it has exited, SNAPSHOT_FILE or SNAPSHOT_FAIL with why.
@@ -374,7 +388,6 @@ serve_fork_snapshot(struct serve *s)
 static void
 serve_snapshot_reap(struct serve *s)
 {
-	uint8_t	 n[16];
 	char	 why[sizeof s->res + 64];
 	ssize_t	 r;
 	int	 status;
@@ -391,11 +404,9 @@ serve_snapshot_reap(struct serve *s)
 	s->child = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 	    s->nres == SERVE_RES_OK && s->res[0] == 1) {
-		memcpy(n, s->res + 1, 12);
-		s->last_len = (size_t)msg_le64(s->res + 1);
-		msg_setle32(n + 12, (uint32_t)(serve_now_ms() - s->child_at));
-		frame_put(&s->out, FRAME_W_SNAPSHOT_FILE, s->child_seq, n,
-		    sizeof n);
+		serve_snapshot_written(s, s->child_seq,
+		    (size_t)msg_le64(s->res + 1), msg_le32(s->res + 9),
+		    s->child_at);
 		return;
 	}
 	s->retry_at = serve_now_ms() + SERVE_RETRY_MS;
@@ -436,7 +447,6 @@ static void
 serve_file_snapshot(struct serve *s)
 {
 	uint64_t	 t0 = serve_now_ms();
-	uint8_t		 n[16];
 	size_t		 len;
 	uint32_t	 crc;
 
@@ -449,11 +459,7 @@ serve_file_snapshot(struct serve *s)
 	}
 	close(s->snapfd);
 	s->snapfd = -1;
-	s->last_len = len;
-	msg_setle64(n, (uint64_t)len);
-	msg_setle32(n + 8, crc);
-	msg_setle32(n + 12, (uint32_t)(serve_now_ms() - t0));
-	frame_put(&s->out, FRAME_W_SNAPSHOT_FILE, s->last_seq, n, sizeof n);
+	serve_snapshot_written(s, s->last_seq, len, crc, t0);
 }
 
 /*

@@ -105,6 +105,11 @@ node_start(struct node *n, unsigned id, unsigned base)
 	raft_set_snapshot_trailing(&n->raft, 8);
 	raft_set_election_timeout(&n->raft, 300);
 	raft_set_heartbeat_timeout(&n->raft, 50);
+	/*
+	 * A follower taking a snapshot of its own refuses one installed
+	 * meanwhile: the leader tries again after this (default 30 s).
+	 */
+	raft_set_install_snapshot_timeout(&n->raft, 500);
 	cr_assert_eq(raft_start(&n->raft), 0);
 	n->started = 1;
 }
