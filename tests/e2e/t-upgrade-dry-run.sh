@@ -19,6 +19,8 @@ use examples/employee-v1 employee
 use examples/employee-v2 employee-v2
 
 # Four clients while rehearsals run, none of which touches the machine.
+# (The default policy may not have snapshotted yet when a rehearsal comes:
+# more than 10,000 inputs since the last one are capped, as tested below.)
 start orderly
 pid=$(col orderly 3)
 for c in 0 1 2 3; do
@@ -27,7 +29,7 @@ done
 for i in 1 2 3 4 5; do
 	"$S" upgrade --dry-run orderly=./orderly-v2 >"$T/dry$i" ||
 		fail "rehearsal $i: $(cat "$T/dry$i")"
-	expect_match "$(head -1 "$T/dry$i")" '^orderly: rehearsed 1 -> 2 on its last snapshot \(#[0-9]+\) and the [0-9]+ inputs since: [0-9]+ replayed, 0 answered with an error$' "rehearsal $i"
+	expect_match "$(head -1 "$T/dry$i")" '^orderly: rehearsed 1 -> 2 on its last snapshot \(#[0-9]+\) and the [0-9]+ inputs since: [0-9]+ replayed, 0 answered with an error( \([0-9]+ more not replayed: at most 10000 are\))?$' "rehearsal $i"
 	expect_match "$(tail -1 "$T/dry$i")" '^\{"0":[0-9]+,"1":0,"2":1,' "rehearsal $i: the migrated state (violations 0, generation 1)"
 done
 for c in 0 1 2 3; do
