@@ -34,8 +34,9 @@ SER_SRC	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c \
 	  serialize/crc32c.c serialize/journal.c serialize/fdpass.c
 WRK_SRC	= worker/main.c worker/serve.c worker/state.c worker/chan.c \
 	  worker/reply.c
-# The raft glue (supervisor/cluster-*.c) is built into its unit tests
-# until the cluster is wired in (issue 14).
+# The raft glue (supervisor/cluster-*.c: the FSM and the node's raft
+# thread) is built into its unit tests until the cluster is wired into
+# the supervisor (issue 14).
 SUP_SRC	= $(filter-out supervisor/cluster-%.c,$(wildcard supervisor/*.c))
 CLU_SRC	= $(wildcard supervisor/cluster-*.c)
 CLI_SRC	= client/conn.c
@@ -191,7 +192,7 @@ $(O)/tests/unit/wrk-%: tests/unit/wrk-%.c $(WRK_LIB_OBJ) $(SER_OBJ)
 $(O)/tests/unit/clu-%: tests/unit/clu-%.c $(CLU_SRC:%.c=$(O)/%.o) $(SER_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
-	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lcriterion -lraft -luv
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lcriterion -lraft -luv -lev -pthread
 
 $(O)/tests/unit/sup-%: tests/unit/sup-%.c $(SUP_LIB) $(SER_OBJ)
 	@mkdir -p $(@D)

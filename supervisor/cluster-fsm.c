@@ -43,6 +43,7 @@ struct cluster_fsm {
 	size_t			 n, cap;
 	raft_index		 applied;
 	struct cluster_entry	 e;	/* the one being applied */
+	const struct raft_buffer *cur;	/* its bytes */
 };
 
 static int	cluster_results[] = { CLUSTER_APPLIED, CLUSTER_DUPLICATE,
@@ -284,9 +285,33 @@ cluster_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 		if (t == -1)
 			return RAFT_NOMEM;
 		rc = CLUSTER_DUPLICATE;
-	} else if (c->ops->entry(c->arg, index, e) != 0)
-		rc = CLUSTER_REFUSED;
+	} else {
+		c->cur = buf;
+		if (c->ops->entry(c->arg, index, e) != 0)
+			rc = CLUSTER_REFUSED;
+		c->cur = NULL;
+	}
 	*result = &cluster_results[rc];
+	return 0;
+}
+
+const void *
+cluster_fsm_entry_bytes(const struct cluster_fsm *c, size_t *len)
+{
+	if (c->cur == NULL)
+		return NULL;
+	*len = c->cur->len;
+	return c->cur->base;
+}
+
+/* b's bytes as the raft buffer *out (raft_malloc'd); -1. */
+static int
+cluster_raft_buffer(const struct buf *b, struct raft_buffer *out)
+{
+	if ((out->base = raft_malloc(buf_used(b) ? buf_used(b) : 1)) == NULL)
+		return -1;
+	memcpy(out->base, buf_head(b), buf_used(b));
+	out->len = buf_used(b);
 	return 0;
 }
 
@@ -297,7 +322,7 @@ cluster_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 	struct cluster_fsm	*c = fsm->data;
 	struct buf		 b = { 0 };
 	size_t			 i;
-	int			 rc = 0;
+	int			 rc = 0, async = fsm->version == 3;
 
 	rc |= buf_add(&b, CLUSTER_SNAP_MAGIC, 8);
 	rc |= msg_put_u32(&b, CLUSTER_SNAP_FORMAT);
@@ -309,20 +334,54 @@ cluster_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 		rc |= msg_put_u64(&b, c->s[i].window);
 		rc |= msg_put_u64(&b, c->s[i].index);
 	}
-	if (rc != 0 || c->ops->snapshot(c->arg, &b) != 0 ||
-	    (*bufs = raft_malloc(sizeof **bufs)) == NULL) {
+	/* Synchronous: the images now; asynchronous: begun, taken later. */
+	if (rc != 0 || (!async && c->ops->snapshot(c->arg, &b) != 0) ||
+	    (*bufs = raft_malloc(2 * sizeof **bufs)) == NULL) {
 		buf_free(&b);
 		return RAFT_NOMEM;
 	}
-	if (((*bufs)[0].base = raft_malloc(buf_used(&b))) == NULL) {
+	if (cluster_raft_buffer(&b, &(*bufs)[0]) == -1) {
 		raft_free(*bufs);
 		buf_free(&b);
 		return RAFT_NOMEM;
 	}
-	memcpy((*bufs)[0].base, buf_head(&b), buf_used(&b));
-	(*bufs)[0].len = buf_used(&b);
 	*n_bufs = 1;
 	buf_free(&b);
+	if (async && c->ops->snapshot_start != NULL)
+		c->ops->snapshot_start(c->arg, c->applied);
+	return 0;
+}
+
+/* Off raft's loop: the machines' images as a second buffer. */
+static int
+cluster_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+    unsigned *n_bufs)
+{
+	struct cluster_fsm	*c = fsm->data;
+	struct buf		 b = { 0 };
+	int			 rc = 0;
+
+	if (*n_bufs != 1 || c->ops->snapshot(c->arg, &b) != 0 ||
+	    cluster_raft_buffer(&b, &(*bufs)[1]) == -1)
+		rc = RAFT_NOMEM;
+	else
+		*n_bufs = 2;
+	buf_free(&b);
+	return rc;
+}
+
+static int
+cluster_snapshot_finalize(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+    unsigned *n_bufs)
+{
+	unsigned	 i;
+
+	(void)fsm;
+	for (i = 0; i < *n_bufs; i++)
+		raft_free((*bufs)[i].base);
+	raft_free(*bufs);
+	*bufs = NULL;
+	*n_bufs = 0;
 	return 0;
 }
 
@@ -411,4 +470,12 @@ void
 cluster_fsm_attach(struct cluster_fsm *c, struct raft *r)
 {
 	c->raft = r;
+}
+
+void
+cluster_fsm_async(struct cluster_fsm *c)
+{
+	c->fsm.version = 3;
+	c->fsm.snapshot_async = cluster_snapshot_async;
+	c->fsm.snapshot_finalize = cluster_snapshot_finalize;
 }

@@ -62,6 +62,12 @@ struct cluster_ops {
 	int	(*snapshot)(void *, struct buf *);
 	/* Replace every machine with those of an image snapshot made. */
 	int	(*restore)(void *, const uint8_t *, size_t);
+	/*
+	 * Asynchronous snapshots (cluster_fsm_async): a snapshot as of the
+	 * entries given so far is begun (in raft's loop, quick), then
+	 * snapshot is called on another thread, where it may wait.
+	 */
+	void	(*snapshot_start)(void *, raft_index);
 };
 
 struct cluster_fsm;
@@ -71,6 +77,10 @@ void		 cluster_fsm_free(struct cluster_fsm *);
 /* The raft FSM; the raft it serves, for the index of what it applies. */
 struct raft_fsm	*cluster_fsm_raft(struct cluster_fsm *);
 void		 cluster_fsm_attach(struct cluster_fsm *, struct raft *);
+/* Take snapshots as raft's version 3 FSM: ops->snapshot off its loop. */
+void		 cluster_fsm_async(struct cluster_fsm *);
+/* The encoded bytes of the entry ops->entry is given (while it runs). */
+const void	*cluster_fsm_entry_bytes(const struct cluster_fsm *, size_t *);
 /* The result raft_apply's callback gets: CLUSTER_APPLIED, ... */
 int		 cluster_fsm_result(void *);
 /* The last request of client applied (0: none) and the index applied. */

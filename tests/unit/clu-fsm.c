@@ -82,7 +82,8 @@ model_restore(void *arg, const uint8_t *p, size_t len)
 }
 
 static const struct cluster_ops model_ops = {
-	model_entry, model_snapshot, model_restore
+	.entry = model_entry, .snapshot = model_snapshot,
+	.restore = model_restore,
 };
 
 Test(cluster, entry_codec)

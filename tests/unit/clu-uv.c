@@ -64,7 +64,9 @@ m_restore(void *arg, const uint8_t *p, size_t len)
 	return 0;
 }
 
-static const struct cluster_ops m_ops = { m_entry, m_snapshot, m_restore };
+static const struct cluster_ops m_ops = {
+	.entry = m_entry, .snapshot = m_snapshot, .restore = m_restore,
+};
 
 struct node {
 	struct raft_uv_transport transport;
