@@ -23,7 +23,7 @@ CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 LDFLAGS	+= $(SAN)
 # (snprintf truncating a human-readable message is intended: that is why
 # it is snprintf.)
-LDLIBS_SUP	= -lev -pthread
+LDLIBS_SUP	= -lev -lraft -luv -pthread
 LDLIBS_WORKER	= -ltpl
 JOBS	?= 2
 V	?= 0
@@ -34,11 +34,9 @@ SER_SRC	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c \
 	  serialize/crc32c.c serialize/journal.c serialize/fdpass.c
 WRK_SRC	= worker/main.c worker/serve.c worker/state.c worker/chan.c \
 	  worker/reply.c
-# The raft glue (supervisor/cluster-*.c: the FSM and the node's raft
-# thread) is built into its unit tests until the cluster is wired into
-# the supervisor (issue 14).
-SUP_SRC	= $(filter-out supervisor/cluster-%.c,$(wildcard supervisor/*.c))
-CLU_SRC	= $(wildcard supervisor/cluster-*.c)
+SUP_SRC	= $(wildcard supervisor/*.c)
+# The raft glue alone (its FSM and a node's raft thread), for its tests.
+CLU_SRC	= supervisor/cluster-fsm.c supervisor/cluster-node.c
 CLI_SRC	= client/conn.c
 # What the client library takes of the codec.
 CLI_SER	= serialize/buf.c serialize/frame.c serialize/msg.c serialize/image.c
@@ -197,7 +195,7 @@ $(O)/tests/unit/clu-%: tests/unit/clu-%.c $(CLU_SRC:%.c=$(O)/%.o) $(SER_OBJ)
 $(O)/tests/unit/sup-%: tests/unit/sup-%.c $(SUP_LIB) $(SER_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
-	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lcriterion -lev -pthread
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lcriterion $(LDLIBS_SUP)
 
 # What the end-to-end tests use besides the build: a real sshd for -H
 # ssh://, bash-completion, python3 to validate JSON.
@@ -248,7 +246,7 @@ BENCH = $(O)/bench/bench $(O)/bench/blob-v1 $(O)/bench/blob-v2
 $(O)/bench/bench: bench/bench.c bench/big.c $(SUP_LIB) $(SER_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
-	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ -lev -pthread
+	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ $(LDLIBS_SUP)
 
 $(O)/bench/blob-v%: bench/machines/blob.c $(WORKER_LIB)
 	@mkdir -p $(@D)
@@ -291,7 +289,7 @@ $(FUZZ_SER:%=$(O)/fuzz/%): $(O)/fuzz/%: fuzz/%.c $(SER_SRC)
 $(FUZZ_SUP:%=$(O)/fuzz/%): $(O)/fuzz/%: fuzz/%.c $(SER_SRC) $(SUP_LIB_SRC) $(CLI_SRC)
 	@mkdir -p $(@D)
 	@echo "  FUZZ  $@"
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ -lev -pthread
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS_SUP)
 
 fuzz:
 	@sh tools/deps.sh $(FUZZ_PKGS)

@@ -66,6 +66,7 @@ enum frame_type {
 	FRAME_C_RESTART,	/* name: R_OK once ready again */
 	FRAME_C_STATE,		/* name[, u32 flags]: R_STATE or R_STATE_FD */
 	FRAME_C_TRACE,		/* name, u32 flags: R_OK, then R_TRACE... */
+	FRAME_C_CLUSTER,	/* (nothing): R_CLUSTER */
 
 	/* supervisor -> client */
 	FRAME_R_OK = 0x60,	/* text */
@@ -81,6 +82,7 @@ enum frame_type {
 	FRAME_R_DRYRUN,		/* u32 ok, str report, str fields, image */
 	FRAME_R_DRYRUN_FD,	/* u32 ok, str report, str fields, u64 length:
 				   the image in the memfd passed with it */
+	FRAME_R_CLUSTER,	/* raft's view of the cluster (cluster-server.c) */
 };
 
 #define CONFIG_TRACE_STATE	0x1	/* W_STATE after every input */

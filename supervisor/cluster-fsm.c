@@ -65,10 +65,10 @@ cluster_entry_encode(const struct cluster_entry *e, struct raft_buffer *out)
 	int		 rc = 0;
 
 	rc |= buf_add(&b, &k, 1);
+	rc |= msg_put_u64(&b, e->client);
+	rc |= msg_put_u64(&b, e->request);
 	switch (e->kind) {
 	case CLUSTER_INPUT:
-		rc |= msg_put_u64(&b, e->client);
-		rc |= msg_put_u64(&b, e->request);
 		k = e->call ? 1 : 0;
 		rc |= buf_add(&b, &k, 1);
 		rc |= msg_put_str(&b, e->machine);
@@ -117,10 +117,10 @@ cluster_entry_decode(const void *p, size_t len, struct cluster_entry *e)
 		return -1;
 	e->kind = q[0];
 	msg_init(&r, q + 1, len - 1);
+	msg_get_u64(&r, &e->client);
+	msg_get_u64(&r, &e->request);
 	switch (e->kind) {
 	case CLUSTER_INPUT:
-		msg_get_u64(&r, &e->client);
-		msg_get_u64(&r, &e->request);
 		if (r.off + 1 > r.len)
 			return -1;
 		call = r.p[r.off++];

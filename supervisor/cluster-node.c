@@ -508,6 +508,14 @@ cluster_node_info(struct cluster_node *n, struct cluster_info *in)
 
 /* Starting and stopping ----------------------------------------------- */
 
+static int
+cluster_peer_cmp(const void *a, const void *b)
+{
+	const struct cluster_peer *p = a, *q = b;
+
+	return p->id < q->id ? -1 : p->id > q->id;
+}
+
 /* Close what start opened, up to stage, and free the node. */
 static void
 cluster_node_unwind(struct cluster_node *n, int stage)
@@ -540,8 +548,9 @@ cluster_node_start(const struct cluster_node_conf *conf,
 {
 	struct cluster_node		*n;
 	struct raft_configuration	 rc;
+	struct cluster_peer		 all[CLUSTER_NODES_MAX];
 	const char			*what;
-	sigset_t			 all, old;
+	sigset_t			 sigs, old;
 	unsigned			 i;
 	int				 r, stage = 0;
 
@@ -597,12 +606,15 @@ cluster_node_start(const struct cluster_node_conf *conf,
 	cluster_fsm_attach(n->fsm, &n->raft);
 	/* A node of the first configuration bootstraps it, once. */
 	if (conf->bootstrap) {
+		/* The same configuration on every node: ordered by id. */
+		all[0].id = conf->id;
+		snprintf(all[0].addr, sizeof all[0].addr, "%s", conf->addr);
+		memcpy(&all[1], conf->peers, conf->npeers * sizeof all[0]);
+		qsort(all, conf->npeers + 1, sizeof all[0], cluster_peer_cmp);
 		raft_configuration_init(&rc);
-		r = raft_configuration_add(&rc, conf->id, conf->addr,
-		    RAFT_VOTER);
-		for (i = 0; r == 0 && i < conf->npeers; i++)
-			r = raft_configuration_add(&rc, conf->peers[i].id,
-			    conf->peers[i].addr, RAFT_VOTER);
+		for (i = 0, r = 0; r == 0 && i <= conf->npeers; i++)
+			r = raft_configuration_add(&rc, all[i].id, all[i].addr,
+			    RAFT_VOTER);
 		if (r == 0)
 			r = raft_bootstrap(&n->raft, &rc);
 		raft_configuration_close(&rc);
@@ -612,6 +624,12 @@ cluster_node_start(const struct cluster_node_conf *conf,
 		}
 	}
 	raft_set_election_timeout(&n->raft, conf->election_ms);
+	/*
+	 * Pre-vote: a follower whose timer ran out asks before it stands, so
+	 * the one that still hears the dead leader does not leave it in a
+	 * term nobody wins: with two left, a leader in T to 2T, not 3T.
+	 */
+	raft_set_pre_vote(&n->raft, true);
 	raft_set_heartbeat_timeout(&n->raft, conf->heartbeat_ms);
 	raft_set_snapshot_threshold(&n->raft, conf->snapshot_threshold);
 	raft_set_snapshot_trailing(&n->raft, conf->snapshot_trailing);
@@ -629,8 +647,8 @@ cluster_node_start(const struct cluster_node_conf *conf,
 	uv_timer_start(&n->tick, cluster_node_tick, 0, 50);
 	cluster_node_observe(n);
 	/* Signals are the libev loop's: the raft thread takes none. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	sigfillset(&sigs);
+	pthread_sigmask(SIG_SETMASK, &sigs, &old);
 	r = pthread_create(&n->thread, NULL, cluster_node_main, n);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {

@@ -19,10 +19,13 @@
 
 #include "buf.h"
 
-/* Entry kinds (the first byte of a command entry). */
+/*
+ * Entry kinds (the first byte of a command entry), then u64 client and
+ * u64 request (who proposed it: an input's session, and for any kind the
+ * proposal its node answers), then:
+ */
 enum {
-	CLUSTER_INPUT = 1,	/* u64 client, u64 request, u8 call, str
-				   machine, bytes input */
+	CLUSTER_INPUT = 1,	/* u8 call, str machine, bytes input */
 	CLUSTER_RUN,		/* str machine, str path, str digest */
 	CLUSTER_STOP,		/* str machine */
 	CLUSTER_UPGRADE,	/* str machine, str path, str digest, str

@@ -39,6 +39,8 @@ const struct cmd_entry cmd_run_entry = {
 	" [--max-image bytes]\n"
 	"                 [--user user] [--group group] [--limit-memory bytes]\n"
 	"                 [--limit-files N] [--limit-cpu seconds]\n"
+	"                 [--node ID=HOST:PORT --peer ID=HOST:PORT ..."
+	" [--election-timeout seconds]]\n"
 	"                 [NAME[=PATH] ...]", cmd_run_exec
 };
 
@@ -175,7 +177,7 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 	int			  logfd;
 	int			  report[2];
 	uint64_t		  max_input = 0;
-	int			  verbose = 0, quiet = 0, rc;
+	int			  verbose = 0, quiet = 0, rc, clustered;
 	pid_t			  pid;
 
 	opts_default(&o);
@@ -216,6 +218,15 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 			break;
 		case '?':
 			return cmd_usage(&cmd_run_entry);
+		case OPT_CODE_NODE:
+		case OPT_CODE_PEER:
+		case OPT_CODE_ELECTION:
+			if (cluster_server_option(ch, optarg, err,
+			    sizeof err) == -1) {
+				fprintf(stderr, "smsup: %s\n", err);
+				return EXIT_USAGE;
+			}
+			break;
 		default:
 			if (opts_parse(ch, optarg, &o, &set, err,
 			    sizeof err) == -1) {
@@ -239,6 +250,15 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 			state_opt = conf->state_dir;
 	}
 	n = argc - optind;
+	if ((clustered = cluster_server_check(err, sizeof err)) == -1) {
+		fprintf(stderr, "smsup: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (clustered && (n > 0 || (cf != NULL && cf->n > 0))) {
+		fprintf(stderr, "smsup: the machines of a cluster are started "
+		    "once it has a leader, with smsup run NAME=PATH there\n");
+		return EXIT_USAGE;
+	}
 	*np = names = calloc((size_t)n + 1, sizeof *names);
 	*pp = paths = calloc((size_t)n + 1, sizeof *paths);
 	if (names == NULL || paths == NULL)
@@ -368,6 +388,11 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 		close(report[0]);
 		printf("smsup: supervisor started (pid %ld), log in %s.log\n",
 		    (long)pid, path);
+	} else if (clustered) {
+		fprintf(stderr, "smsup: a supervisor already runs on %s: "
+		    "--node applies to one that starts\n", path);
+		close(fd);
+		return EXIT_FAIL;
 	} else if (conf_file != NULL) {
 		fprintf(stderr, "smsup: a supervisor already runs on %s: send "
 		    "it SIGHUP to reload %s\n", path, conf_file);

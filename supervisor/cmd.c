@@ -17,6 +17,7 @@ static const struct cmd_entry *cmd_table[] = {
 	&cmd_restart_entry,
 	&cmd_shutdown_entry,
 	&cmd_check_config_entry,
+	&cmd_cluster_entry,
 	NULL,
 };
 

@@ -216,6 +216,9 @@ const struct option opts_long[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "detach", no_argument, NULL, 'd' },
+	{ "node", required_argument, NULL, OPT_CODE_NODE },
+	{ "peer", required_argument, NULL, OPT_CODE_PEER },
+	{ "election-timeout", required_argument, NULL, OPT_CODE_ELECTION },
 	{ NULL, 0, NULL, 0 }
 };
 

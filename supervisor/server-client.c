@@ -265,6 +265,9 @@ server_client_input(struct client *c, const struct frame *f)
 	msg_get_bytes(&r, &in, &len);
 	if (msg_end(&r) == -1)
 		return -1;
+	/* In a cluster, the leader proposes it; every node applies it. */
+	if (cluster_server_active() && !cluster_server_leads(c, f->id))
+		return 0;
 	if ((m = server_client_machine(c, f->id, name)) == NULL)
 		return 0;
 	if (len > server_input_max) {
@@ -276,6 +279,10 @@ server_client_input(struct client *c, const struct frame *f)
 	if (server_shutting_down) {
 		server_client_replyf(c, FRAME_R_ERROR, f->id, "supervisor is "
 		    "shutting down");
+		return 0;
+	}
+	if (cluster_server_active()) {
+		cluster_server_input(c, f->id, call, name, in, len);
 		return 0;
 	}
 	/* Too far behind: not now; this very request waits, unread. */
@@ -370,6 +377,10 @@ server_client_run(struct client *c, const struct frame *f)
 	if (server_shutting_down) {
 		server_client_replyf(c, FRAME_R_ERROR, f->id, "supervisor is "
 		    "shutting down");
+		return 0;
+	}
+	if (cluster_server_active()) {
+		cluster_server_run(c, f->id, name, path);
 		return 0;
 	}
 	if ((m = machine_find(name)) == NULL) {
@@ -591,6 +602,11 @@ server_client_stop(struct client *c, const struct frame *f)
 
 	if ((rc = server_client_named(c, f, &m)) != 1)
 		return rc;
+	if (cluster_server_active()) {
+		if (cluster_server_leads(c, f->id))
+			cluster_server_stop_machine(c, f->id, m->name);
+		return 0;
+	}
 	switch (machine_stop(m, c, f->id, err, sizeof err)) {
 	case -1:
 		server_client_reply(c, FRAME_R_ERROR, f->id, err, strlen(err));
@@ -637,6 +653,14 @@ server_client_dispatch(struct peer *p, const struct frame *f, void *arg)
 		break;
 	case FRAME_C_TRACE:
 		rc = server_client_trace(c, f);
+		break;
+	case FRAME_C_CLUSTER:
+		if (f->len != 0)
+			rc = -1;
+		else {
+			cluster_server_status(c, f->id);
+			rc = 0;
+		}
 		break;
 	case FRAME_C_SHUTDOWN:
 		server_client_replyf(c, FRAME_R_OK, f->id, "shutting down");

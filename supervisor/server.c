@@ -420,6 +420,8 @@ server_loop(int fd, int lockfd, const char *path, char **names, char **paths,
 	}
 	log_info("supervisor %s (pid %ld) listening on %s, state in %s",
 	    SMSUP_VERSION_STRING, (long)getpid(), path, store_root_dir());
+	if (cluster_server_start(err, sizeof err) == -1)
+		fatalx("cluster: %s", err);
 	notify_init();
 	if (conf != NULL)
 		server_conf_apply(conf);
@@ -430,6 +432,7 @@ server_loop(int fd, int lockfd, const char *path, char **names, char **paths,
 
 	ev_run(loop, 0);
 
+	cluster_server_stop();
 	server_unlisten();
 	close(lockfd);
 	log_info("supervisor exiting");

@@ -559,6 +559,25 @@ void		 server_conf_set(const char *);
 void		 server_conf_apply(const struct conf *);
 int		 server_conf_reload(void);
 
+/* cluster-server.c: the supervisor as a node of a cluster. */
+#define OPT_CODE_NODE		1001	/* --node ID=HOST:PORT */
+#define OPT_CODE_PEER		1002	/* --peer ID=HOST:PORT */
+#define OPT_CODE_ELECTION	1003	/* --election-timeout seconds */
+int		 cluster_server_option(int, const char *, char *, size_t);
+int		 cluster_server_check(char *, size_t);
+int		 cluster_server_start(char *, size_t);
+void		 cluster_server_stop(void);
+int		 cluster_server_active(void);
+int		 cluster_server_leads(struct client *, uint64_t);
+void		 cluster_server_input(struct client *, uint64_t, int,
+		    const char *, const void *, size_t);
+void		 cluster_server_run(struct client *, uint64_t, const char *,
+		    const char *);
+void		 cluster_server_stop_machine(struct client *, uint64_t,
+		    const char *);
+void		 cluster_server_status(struct client *, uint64_t);
+void		 cluster_server_describe(char *, size_t);
+
 /* opts.c */
 struct msg_reader;
 extern const struct option opts_long[];
@@ -731,7 +750,8 @@ extern const struct cmd_entry	 cmd_run_entry, cmd_call_entry,
 				 cmd_upgrade_entry, cmd_stop_entry,
 				 cmd_shutdown_entry, cmd_history_entry,
 				 cmd_restart_entry, cmd_state_entry,
-				 cmd_trace_entry, cmd_check_config_entry;
+				 cmd_trace_entry, cmd_check_config_entry,
+				 cmd_cluster_entry;
 const struct cmd_entry	*cmd_find(const char *);
 void			 cmd_usage_all(FILE *);
 int			 cmd_usage(const struct cmd_entry *);

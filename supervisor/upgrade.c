@@ -895,6 +895,14 @@ upgrade_request(const struct upgrade_spec *specs, int n, uint32_t flags,
 		    SMSUP_UPGRADE_MAX);
 		return -1;
 	}
+	/* One node alone would leave the others' states behind. */
+	if (cluster_server_active()) {
+		snprintf(err, len, "the machines of a cluster are not upgraded "
+		    "by one node: upgrades committed in the cluster's log are "
+		    "not in this version of smsup yet (upgrade --dry-run "
+		    "rehearses one)");
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < i; j++)
 			if (strcmp(specs[i].name, specs[j].name) == 0) {

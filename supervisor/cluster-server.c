@@ -1,0 +1,624 @@
+/*
+ * cluster-server.c: the supervisor as one node of a cluster (smsup run
+ * --node ID=HOST:PORT --peer ID=HOST:PORT ...). Raft (cluster-node.c)
+ * goes under the machines: what changes them (run, stop, inputs) is not
+ * done by the node a client asks but proposed to raft, and done by every
+ * node, in log order, once it is committed. The client is answered by
+ * the node it asked, once that node has applied its entry: a call by its
+ * own worker's output, a send as soon as it is committed, a run once the
+ * machine is ready there.
+ *
+ * The machines of a cluster keep no state directory of their own: raft's
+ * log (in the state directory's raft/) is their journal, and a node that
+ * starts again gets them back by replaying it into fresh workers. Only the
+ * leader takes proposals; a follower says which node leads.
+ */
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster-node.h"
+#include "msg.h"
+#include "smsup.h"
+
+/* A proposal this node made, and the client waiting for it. */
+struct cluster_wait {
+	TAILQ_ENTRY(cluster_wait) entry;
+	uint64_t		 cookie;	/* the entry's request number */
+	struct client		*client;	/* referenced */
+	uint64_t		 id;		/* the client's request id */
+	int			 kind;
+	int			 call;
+	int			 answered;
+};
+TAILQ_HEAD(cluster_waits, cluster_wait);
+
+static struct cluster_node_conf	 cluster_conf;
+static int			 cluster_configured;
+static struct cluster_node	*cluster_node;
+static struct cluster_waits	 cluster_waits =
+				    TAILQ_HEAD_INITIALIZER(cluster_waits);
+static uint64_t			 cluster_client;	/* this process's id */
+static uint64_t			 cluster_cookie;
+
+/* Options ------------------------------------------------------------- */
+
+/* "ID=HOST:PORT" into p; -1 with err. */
+static int
+cluster_spec(const char *spec, struct cluster_peer *p, char *err, size_t len)
+{
+	const char		*eq, *colon;
+	char			*end;
+	unsigned long long	 id;
+	unsigned long		 port;
+
+	errno = 0;
+	id = strtoull(spec, &end, 10);
+	eq = end;
+	if (errno != 0 || end == spec || *eq != '=' || id == 0 ||
+	    id > 1000000) {
+		snprintf(err, len, "bad node '%s': expected ID=HOST:PORT with "
+		    "ID a number from 1", spec);
+		return -1;
+	}
+	if ((colon = strrchr(eq + 1, ':')) == NULL || colon == eq + 1 ||
+	    (port = strtoul(colon + 1, &end, 10)) == 0 || port > 65535 ||
+	    *end != '\0' || strlen(eq + 1) >= sizeof p->addr) {
+		snprintf(err, len, "bad node '%s': expected ID=HOST:PORT",
+		    spec);
+		return -1;
+	}
+	p->id = id;
+	snprintf(p->addr, sizeof p->addr, "%s", eq + 1);
+	return 0;
+}
+
+int
+cluster_server_option(int ch, const char *arg, char *err, size_t len)
+{
+	struct cluster_node_conf	*c = &cluster_conf;
+	struct cluster_peer		 p;
+	double				 s;
+	unsigned			 i;
+	char				*end;
+
+	/*
+	 * Raft draws each follower's timeout between its election timeout
+	 * and twice that: ours (--election-timeout, 1 s) is the longest one
+	 * drawn, so a lost leader is replaced within about it.
+	 */
+	if (!cluster_configured) {
+		c->election_ms = 500;
+		c->heartbeat_ms = 100;
+		c->snapshot_threshold = UINT32_MAX;
+		c->snapshot_trailing = 1024;
+		c->bootstrap = 1;
+	}
+	cluster_configured = 1;
+	switch (ch) {
+	case OPT_CODE_NODE:
+		if (c->id != 0) {
+			snprintf(err, len, "--node given twice");
+			return -1;
+		}
+		if (cluster_spec(arg, &p, err, len) == -1)
+			return -1;
+		c->id = p.id;
+		snprintf(c->addr, sizeof c->addr, "%s", p.addr);
+		break;
+	case OPT_CODE_PEER:
+		if (cluster_spec(arg, &p, err, len) == -1)
+			return -1;
+		if (c->npeers == CLUSTER_NODES_MAX - 1) {
+			snprintf(err, len, "at most %d nodes", CLUSTER_NODES_MAX);
+			return -1;
+		}
+		c->peers[c->npeers++] = p;
+		break;
+	case OPT_CODE_ELECTION:
+		errno = 0;
+		s = strtod(arg, &end);
+		if (errno != 0 || end == arg || *end != '\0' || s < 0.05 ||
+		    s > 60) {
+			snprintf(err, len, "bad value '%s' for "
+			    "--election-timeout (0.05 to 60 seconds)", arg);
+			return -1;
+		}
+		c->election_ms = (unsigned)(s * 500);
+		c->heartbeat_ms = (unsigned)(s * 100) ? (unsigned)(s * 100) : 1;
+		break;
+	}
+	for (i = 0; i < c->npeers; i++)
+		if (c->peers[i].id == c->id) {
+			snprintf(err, len, "node %" PRIu64 " is both --node and "
+			    "--peer", (uint64_t)c->id);
+			return -1;
+		}
+	return 0;
+}
+
+int
+cluster_server_check(char *err, size_t len)
+{
+	struct cluster_node_conf	*c = &cluster_conf;
+	unsigned			 i, j;
+
+	if (!cluster_configured)
+		return 0;
+	if (c->id == 0) {
+		snprintf(err, len, "--peer needs --node ID=HOST:PORT");
+		return -1;
+	}
+	for (i = 0; i < c->npeers; i++) {
+		if (c->peers[i].id == c->id ||
+		    strcmp(c->peers[i].addr, c->addr) == 0) {
+			snprintf(err, len, "node %" PRIu64 " (%s) is given "
+			    "twice", (uint64_t)c->peers[i].id,
+			    c->peers[i].addr);
+			return -1;
+		}
+		for (j = 0; j < i; j++)
+			if (c->peers[j].id == c->peers[i].id ||
+			    strcmp(c->peers[j].addr, c->peers[i].addr) == 0) {
+				snprintf(err, len, "node %" PRIu64 " (%s) is "
+				    "given twice", (uint64_t)c->peers[i].id,
+				    c->peers[i].addr);
+				return -1;
+			}
+	}
+	return 1;
+}
+
+int
+cluster_server_active(void)
+{
+	return cluster_node != NULL;
+}
+
+/* Answers ------------------------------------------------------------- */
+
+static void
+cluster_wait_free(struct cluster_wait *w)
+{
+	TAILQ_REMOVE(&cluster_waits, w, entry);
+	server_client_unref(w->client);
+	free(w);
+}
+
+static struct cluster_wait *
+cluster_wait_find(uint64_t cookie)
+{
+	struct cluster_wait	*w;
+
+	TAILQ_FOREACH(w, &cluster_waits, entry)
+		if (w->cookie == cookie)
+			return w;
+	return NULL;
+}
+
+/* Who leads, for a client that asked a follower. */
+static void
+cluster_leader_text(char *s, size_t len)
+{
+	struct cluster_info	 in;
+
+	cluster_node_info(cluster_node, &in);
+	if (in.leader == 0)
+		snprintf(s, len, "no leader is known yet");
+	else if (in.leader == in.id)
+		snprintf(s, len, "this node leads");
+	else
+		snprintf(s, len, "node %" PRIu64 " at %s leads: ask it",
+		    (uint64_t)in.leader, in.leader_addr);
+}
+
+/* Whether this node leads; if not, c's request id is told who does. */
+int
+cluster_server_leads(struct client *c, uint64_t id)
+{
+	struct cluster_info	 in;
+	char			 who[160];
+
+	cluster_node_info(cluster_node, &in);
+	if (in.role == RAFT_LEADER)
+		return 1;
+	cluster_leader_text(who, sizeof who);
+	server_client_replyf(c, FRAME_R_ERROR, id, "not the leader of the "
+	    "cluster: %s", who);
+	return 0;
+}
+
+/* Propose e for client c's request id; 0, or -1 with c answered. */
+static int
+cluster_propose(struct client *c, uint64_t id, struct cluster_entry *e)
+{
+	struct cluster_wait	*w;
+
+	if (!cluster_server_leads(c, id))
+		return -1;
+	if ((w = calloc(1, sizeof *w)) == NULL) {
+		server_client_replyf(c, FRAME_R_ERROR, id, "out of memory");
+		return -1;
+	}
+	e->client = cluster_client;
+	e->request = w->cookie = ++cluster_cookie;
+	w->client = c;
+	w->id = id;
+	w->kind = e->kind;
+	w->call = e->call;
+	if (cluster_node_propose(cluster_node, e, w->cookie) == -1) {
+		free(w);
+		server_client_replyf(c, FRAME_R_ERROR, id, "cannot propose: "
+		    "the node is stopping or out of memory");
+		return -1;
+	}
+	server_client_ref(c);
+	TAILQ_INSERT_TAIL(&cluster_waits, w, entry);
+	return 0;
+}
+
+void
+cluster_server_input(struct client *c, uint64_t id, int call,
+    const char *name, const void *in, size_t len)
+{
+	struct cluster_entry	 e;
+
+	memset(&e, 0, sizeof e);
+	e.kind = CLUSTER_INPUT;
+	e.call = call;
+	snprintf(e.machine, sizeof e.machine, "%s", name);
+	e.input = in;
+	e.len = len;
+	cluster_propose(c, id, &e);
+}
+
+void
+cluster_server_run(struct client *c, uint64_t id, const char *name,
+    const char *path)
+{
+	struct cluster_entry	 e;
+
+	memset(&e, 0, sizeof e);
+	e.kind = CLUSTER_RUN;
+	snprintf(e.machine, sizeof e.machine, "%s", name);
+	snprintf(e.path, sizeof e.path, "%s", path);
+	cluster_propose(c, id, &e);
+}
+
+void
+cluster_server_stop_machine(struct client *c, uint64_t id, const char *name)
+{
+	struct cluster_entry	 e;
+
+	memset(&e, 0, sizeof e);
+	e.kind = CLUSTER_STOP;
+	snprintf(e.machine, sizeof e.machine, "%s", name);
+	cluster_propose(c, id, &e);
+}
+
+/* Applying what was committed ---------------------------------------- */
+
+/* Every machine of a cluster: memory only, raft's log is its journal. */
+static void
+cluster_machine_opts(struct machine_opts *o)
+{
+	opts_default(o);
+	o->durability = DURABILITY_NONE;
+}
+
+static void
+cluster_apply_run(struct cluster_wait *w, raft_index index,
+    const struct cluster_entry *e)
+{
+	struct machine_opts	 o;
+	struct machine		*m;
+	char			 err[512];
+
+	if ((m = machine_find(e->machine)) != NULL) {
+		if (w != NULL)
+			server_client_replyf(w->client, FRAME_R_OK, w->id,
+			    "%s: already running version %s", m->name,
+			    m->version);
+		return;
+	}
+	cluster_machine_opts(&o);
+	if ((m = machine_start(e->machine, e->path, &o, err, sizeof err)) ==
+	    NULL) {
+		log_warnx("%s: cannot start (cluster entry %" PRIu64 "): %s",
+		    e->machine, (uint64_t)index, err);
+		if (w != NULL)
+			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
+			    "%s: %s", e->machine, err);
+		return;
+	}
+	if (w != NULL)
+		machine_wait(m, w->client, w->id);
+}
+
+static void
+cluster_apply_stop(struct cluster_wait *w, const struct cluster_entry *e)
+{
+	struct machine	*m;
+	char		 err[512];
+
+	if ((m = machine_find(e->machine)) == NULL) {
+		if (w != NULL)
+			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
+			    "no such machine: %s", e->machine);
+		return;
+	}
+	switch (machine_stop(m, w != NULL ? w->client : NULL,
+	    w != NULL ? w->id : 0, err, sizeof err)) {
+	case -1:
+		log_warnx("%s", err);
+		if (w != NULL)
+			server_client_reply(w->client, FRAME_R_ERROR, w->id,
+			    err, strlen(err));
+		break;
+	case 1:
+		if (w != NULL)
+			server_client_replyf(w->client, FRAME_R_OK, w->id,
+			    "stopped");
+		break;
+	}
+}
+
+static void
+cluster_apply_input(struct cluster_wait *w, raft_index index,
+    const struct cluster_entry *e)
+{
+	struct machine	*m;
+	struct client	*c = w != NULL && w->call ? w->client : NULL;
+	char		 err[512];
+
+	if ((m = machine_find(e->machine)) == NULL) {
+		if (w != NULL)
+			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
+			    "no such machine: %s", e->machine);
+		return;
+	}
+	if (machine_input(m, c, c != NULL ? w->id : 0, e->input, e->len, err,
+	    sizeof err) == -1) {
+		log_warnx("%s: cluster entry %" PRIu64 " not applied here: %s",
+		    m->name, (uint64_t)index, err);
+		if (w != NULL)
+			server_client_reply(w->client, FRAME_R_ERROR, w->id,
+			    err, strlen(err));
+		return;
+	}
+	if (m->ntracers > 0)
+		inspect_input(m, w != NULL ? w->client : NULL, e->call,
+		    m->next_seq - 1, e->input, e->len);
+	/* A send is acknowledged once committed: it is. */
+	if (w != NULL && !w->call)
+		server_client_reply(w->client, FRAME_R_ACCEPTED, w->id, NULL,
+		    0);
+}
+
+static void
+cluster_entry_cb(void *arg, raft_index index, const struct cluster_entry *e)
+{
+	struct cluster_wait	*w = NULL;
+
+	(void)arg;
+	if (server_shutting_down)
+		return;	/* replayed from the log at the next start */
+	if (e->client == cluster_client && e->client != 0 &&
+	    (w = cluster_wait_find(e->request)) != NULL)
+		w->answered = 1;
+	switch (e->kind) {
+	case CLUSTER_RUN:
+		cluster_apply_run(w, index, e);
+		break;
+	case CLUSTER_STOP:
+		cluster_apply_stop(w, e);
+		break;
+	case CLUSTER_INPUT:
+		cluster_apply_input(w, index, e);
+		break;
+	default:
+		log_warnx("cluster entry %" PRIu64 ": kind %d not taken by this "
+		    "version of smsup", (uint64_t)index, e->kind);
+		if (w != NULL)
+			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
+			    "not taken by this version of smsup");
+	}
+}
+
+static void
+cluster_outcome_cb(void *arg, uint64_t cookie, int status, int result,
+    const char *text)
+{
+	struct cluster_wait	*w;
+	char			 who[160];
+
+	(void)arg;
+	if ((w = cluster_wait_find(cookie)) == NULL)
+		return;
+	if (!w->answered) {
+		if (status == RAFT_NOTLEADER) {
+			cluster_leader_text(who, sizeof who);
+			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
+			    "not the leader of the cluster: %s", who);
+		} else if (status != 0)
+			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
+			    "%s", text);
+		else if (result == CLUSTER_DUPLICATE)
+			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
+			    "applied before (a retried request)");
+		else if (result == CLUSTER_REFUSED)
+			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
+			    "refused by the cluster");
+		else
+			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
+			    "committed, but not applied by this node (it is "
+			    "shutting down)");
+	}
+	cluster_wait_free(w);
+}
+
+/*
+ * Raft's log is never compacted yet (snapshot_threshold is out of reach):
+ * a snapshot asked for anyway has no images to give.
+ */
+static void
+cluster_snapshot_cb(void *arg, raft_index index, struct cluster_node *n)
+{
+	(void)arg;
+	(void)index;
+	cluster_node_snapshot_done(n, NULL, 0, 0);
+}
+
+static int
+cluster_restore_cb(void *arg, raft_index index, const uint8_t *p, size_t len)
+{
+	(void)arg;
+	(void)p;
+	(void)len;
+	log_warnx("cluster: a snapshot at %" PRIu64 " cannot be restored by "
+	    "this version of smsup", (uint64_t)index);
+	return -1;
+}
+
+static const struct cluster_node_ops cluster_server_ops = {
+	.entry = cluster_entry_cb,
+	.outcome = cluster_outcome_cb,
+	.snapshot = cluster_snapshot_cb,
+	.restore = cluster_restore_cb,
+};
+
+/* Starting, stopping, status ------------------------------------------ */
+
+int
+cluster_server_start(char *err, size_t len)
+{
+	struct cluster_node_conf	*c = &cluster_conf;
+	unsigned			 i;
+
+	if (!cluster_configured)
+		return 0;
+	if (snprintf(c->dir, sizeof c->dir, "%s/raft", store_root_dir()) >=
+	    (int)sizeof c->dir) {
+		snprintf(err, len, "state directory path too long");
+		return -1;
+	}
+	if (mkdir(c->dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(err, len, "%s: %s", c->dir, strerror(errno));
+		return -1;
+	}
+	while (cluster_client == 0)
+		if (getrandom(&cluster_client, sizeof cluster_client, 0) !=
+		    sizeof cluster_client)
+			cluster_client = (uint64_t)getpid() << 32 |
+			    (uint64_t)time(NULL);
+	if ((cluster_node = cluster_node_start(c, &cluster_server_ops, NULL,
+	    EV_DEFAULT, err, len)) == NULL)
+		return -1;
+	log_info("cluster: node %" PRIu64 " at %s, with %u peer%s (raft log "
+	    "in %s)", (uint64_t)c->id, c->addr, c->npeers,
+	    c->npeers == 1 ? "" : "s", c->dir);
+	for (i = 0; i < c->npeers; i++)
+		log_info("cluster: peer %" PRIu64 " at %s",
+		    (uint64_t)c->peers[i].id, c->peers[i].addr);
+	return 0;
+}
+
+void
+cluster_server_stop(void)
+{
+	struct cluster_wait	*w;
+
+	if (cluster_node == NULL)
+		return;
+	cluster_node_stop(cluster_node);
+	cluster_node = NULL;
+	while ((w = TAILQ_FIRST(&cluster_waits)) != NULL) {
+		if (!w->answered)
+			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
+			    "the supervisor is shutting down: it may or may "
+			    "not be applied");
+		cluster_wait_free(w);
+	}
+}
+
+static const char *
+cluster_role_name(int role)
+{
+	switch (role) {
+	case RAFT_LEADER:
+		return "leader";
+	case RAFT_FOLLOWER:
+		return "follower";
+	case RAFT_CANDIDATE:
+		return "candidate";
+	default:
+		return "unavailable";
+	}
+}
+
+/* C_CLUSTER: R_CLUSTER with raft's view, or R_ERROR out of a cluster. */
+void
+cluster_server_status(struct client *c, uint64_t id)
+{
+	struct cluster_info	 in;
+	struct buf		 b = { 0 };
+	unsigned		 i;
+	int			 rc = 0;
+
+	if (cluster_node == NULL) {
+		server_client_replyf(c, FRAME_R_ERROR, id, "this supervisor is "
+		    "not a node of a cluster (smsup run --node ...)");
+		return;
+	}
+	cluster_node_info(cluster_node, &in);
+	rc |= msg_put_u64(&b, in.id);
+	rc |= msg_put_str(&b, cluster_role_name(in.role));
+	rc |= msg_put_u64(&b, in.term);
+	rc |= msg_put_u64(&b, in.leader);
+	rc |= msg_put_str(&b, in.leader_addr);
+	rc |= msg_put_u64(&b, in.commit);
+	rc |= msg_put_u64(&b, in.applied);
+	rc |= msg_put_u64(&b, in.last);
+	rc |= msg_put_u32(&b, in.nservers);
+	for (i = 0; i < in.nservers; i++) {
+		rc |= msg_put_u64(&b, in.servers[i].id);
+		rc |= msg_put_str(&b, in.servers[i].addr);
+		rc |= msg_put_str(&b, in.servers[i].role == RAFT_VOTER ?
+		    "voter" : in.servers[i].role == RAFT_STANDBY ? "standby" :
+		    "spare");
+	}
+	if (rc != 0)
+		server_client_replyf(c, FRAME_R_ERROR, id, "out of memory");
+	else
+		server_client_reply(c, FRAME_R_CLUSTER, id, buf_head(&b),
+		    buf_used(&b));
+	buf_free(&b);
+}
+
+/* A line for the log and `smsup status`: who leads. */
+void
+cluster_server_describe(char *s, size_t len)
+{
+	struct cluster_info	 in;
+
+	s[0] = '\0';
+	if (cluster_node == NULL)
+		return;
+	cluster_node_info(cluster_node, &in);
+	if (in.leader == 0)
+		snprintf(s, len, "node %" PRIu64 " of a cluster, %s, no leader "
+		    "known", (uint64_t)in.id, cluster_role_name(in.role));
+	else
+		snprintf(s, len, "node %" PRIu64 " of a cluster, %s; leader: "
+		    "node %" PRIu64 " at %s", (uint64_t)in.id,
+		    cluster_role_name(in.role), (uint64_t)in.leader,
+		    in.leader_addr);
+}

@@ -1,0 +1,163 @@
+# t-cluster.sh (issue 14): three supervisors on 127.0.0.1 as the nodes of
+# a cluster on raft. They elect a leader and agree on it; a follower
+# refuses to take a machine or an input and names the leader; a machine
+# run on the leader runs on every node, and the inputs of four clients
+# (per-client sequence numbers: orderly) are applied by every node, the
+# same state everywhere. The leader SIGKILLed, another is elected within
+# twice the election timeout and serves four more clients; the killed
+# node, started again, replays the log and has the same state. A leader
+# SIGSTOPped past the election timeout steps down when resumed, and
+# nothing is lost or applied twice. One node alone does not upgrade a
+# machine of the cluster; a machine stopped on the leader goes everywhere.
+. "$(dirname "$0")/lib.sh"
+
+use tests/orderly-v1 orderly
+use tests/orderly-v2 orderly-v2
+N=300
+ELECTION=1
+BASE=$((40000 + ($$ % 6000) * 3))
+LIVE="1 2 3"
+
+on() {
+	i=$1
+	shift
+	"$S" -S "$T/n$i.sock" "$@"
+}
+
+# node I: start node I of 3 in the background, wait until it answers.
+node() {
+	peers=
+	for j in 1 2 3; do
+		[ "$j" = "$1" ] || peers="$peers --peer $j=127.0.0.1:$((BASE + j))"
+	done
+	# shellcheck disable=SC2086
+	"$S" -S "$T/n$1.sock" run --state-dir "$T/st$1" \
+	    --node "$1=127.0.0.1:$((BASE + $1))" $peers \
+	    --election-timeout $ELECTION 2>>"$T/log$1" &
+	eval "sup$1=\$!"
+	for _ in $(seq 100); do
+		on "$1" cluster status >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	fail "node $1 does not answer: $(tail -3 "$T/log$1")"
+}
+
+# The leader every live node names (and that says it leads), or nothing.
+leader() {
+	l=$(for i in $LIVE; do
+		on "$i" cluster status --json 2>/dev/null |
+		    sed -n 's/.*"leader":{"id":\([0-9]*\).*/\1/p'
+	done | sort | uniq -c | awk -v n="$(echo $LIVE | wc -w)" \
+	    '$1 == n { print $2 }')
+	# (Named by the others, a stopped node may not answer.)
+	[ -n "$l" ] && echo " $LIVE " | grep -q " $l " &&
+	    on "$l" cluster status --json 2>/dev/null |
+	    grep -q '"role":"leader"' && echo "$l"
+}
+
+# wait_leader SECONDS: the leader, once there is one.
+wait_leader() {
+	for _ in $(seq $(($1 * 20))); do
+		L=$(leader) && [ -n "$L" ] && return 0
+		sleep 0.05
+	done
+	fail "no leader agreed on by nodes $LIVE in $1 s"
+}
+
+# Every live node's state of orderly is the same: wait for the last.
+same_state() {
+	for _ in $(seq 100); do
+		states=$(for i in $LIVE; do on "$i" state orderly 2>/dev/null
+		    done | sort -u)
+		[ "$(printf '%s\n' "$states" | wc -l)" = 1 ] &&
+		    printf '%s\n' "$states" | grep -q "\"0\":$1," && return 0
+		sleep 0.1
+	done
+	for i in $LIVE; do echo "node $i: $(on "$i" state orderly)"; done >&2
+	fail "the nodes' states differ (want total $1)"
+}
+
+clients() {
+	export SMSUP_SOCKET="$T/n$L.sock"
+	for c in "$@"; do
+		orderly_client "$c" $N 50 0.01
+	done
+	for c in "$@"; do
+		eval "wait \$pid$c" || fail "client $c: $(head -3 "$T/c$c.err")"
+		expect "$(grep -c '^ok' "$T/c$c.out")" $N "client $c answers"
+	done
+}
+
+for i in 1 2 3; do node "$i"; done
+wait_leader 10
+F=$((L % 3 + 1))
+status_of 1 on "$F" run orderly=./orderly
+expect_match "$(cat "$T/err")" "not the leader of the cluster: node $L at 127.0.0.1:$((BASE + L)) leads" "a follower's refusal"
+expect_match "$(on "$L" run orderly=./orderly)" "^orderly: running version 1" "run on the leader"
+status_of 1 on "$F" call orderly "0 1"
+expect_match "$(cat "$T/err")" "not the leader" "an input on a follower"
+clients 0 1 2 3
+expect "$(on "$L" call orderly check)" "total=$((4 * N)) violations=0 generation=0 last=$N,$N,$N,$N" "the leader's machine"
+same_state $((4 * N))
+# Every node applied every input, the leader's "check" too (a follower
+# learns that it is committed with the next heartbeat).
+for i in 1 2 3; do
+	for _ in $(seq 50); do
+		got=$(on "$i" status | awk '$1 == "orderly" { print $5 }')
+		[ "$got" = $((4 * N + 1)) ] && break
+		sleep 0.1
+	done
+	expect "$got" $((4 * N + 1)) "inputs applied by node $i"
+done
+
+# The leader SIGKILLed: another within twice the election timeout.
+old=$L
+eval "kill -KILL \$sup$old"
+LIVE=$(echo 1 2 3 | tr ' ' '\n' | grep -vx "$old" | tr '\n' ' ')
+t0=$(date +%s%N)
+wait_leader 10
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "failover: node $L leads $ms ms after node $old was killed"
+[ "$ms" -le $((2 * ELECTION * 1000)) ] ||
+	fail "a new leader after $ms ms (election timeout ${ELECTION}s)"
+clients 4 5
+expect "$(on "$L" call orderly check)" "total=$((6 * N)) violations=0 generation=0 last=$N,$N,$N,$N" "after the failover"
+same_state $((6 * N))
+
+# The killed node again: it replays the log into a fresh worker.
+node "$old"
+LIVE="1 2 3"
+same_state $((6 * N))
+
+# The leader SIGSTOPped past the election timeout, then resumed.
+old=$L
+eval "kill -STOP \$sup$old"
+LIVE=$(echo 1 2 3 | tr ' ' '\n' | grep -vx "$old" | tr '\n' ' ')
+wait_leader 10
+clients 6
+eval "kill -CONT \$sup$old"
+LIVE="1 2 3"
+wait_leader 10
+[ "$L" != "$old" ] || on "$old" cluster status | grep -q 'term' ||
+	fail "the resumed node"
+expect "$(on "$L" call orderly check)" "total=$((7 * N)) violations=0 generation=0 last=$N,$N,$N,$N" "after the stop"
+same_state $((7 * N))
+expect_match "$(on "$old" cluster status | head -1)" "node +$old, (follower|leader)" "the resumed node"
+
+# No upgrade by one node; a stop goes everywhere.
+status_of 1 on "$L" upgrade orderly=./orderly-v2
+expect_match "$(cat "$T/err")" "not upgraded by one node" "a local upgrade"
+expect "$(on "$L" stop orderly)" stopped "stop"
+for i in 1 2 3; do
+	for _ in $(seq 50); do
+		[ -z "$(on "$i" status | awk '$1 == "orderly"')" ] && break
+		sleep 0.1
+	done
+	[ -z "$(on "$i" status | awk '$1 == "orderly"')" ] ||
+		fail "node $i still runs orderly"
+done
+status_of 2 on "$L" cluster nonsense
+for i in 1 2 3; do
+	on "$i" shutdown
+	eval "wait \$sup$i" || fail "node $i exited $?: $(tail -5 "$T/log$i")"
+done
