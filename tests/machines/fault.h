@@ -19,7 +19,8 @@ enum {
 	FAULT_EXIT,		/* migrate calls exit(0) */
 	FAULT_CRASHLATER,	/* the new version aborts on its 3rd input */
 	FAULT_SAVECRASH,	/* the running version aborts serializing */
-	FAULT_SAVESLOW,		/* it takes 300 ms to serialize (ledger) */
+	FAULT_SAVESLOW,		/* it takes 300 ms to serialize (ledger),
+				   and the next version 300 ms to migrate */
 	FAULT_COUNT
 };
 
@@ -61,6 +62,9 @@ fault_migrate(int fault)
 		exit(0);
 	case FAULT_CRASHLATER:
 		fault_countdown = 3;
+		break;
+	case FAULT_SAVESLOW:
+		usleep(300000);
 		break;
 	}
 	return 0;
