@@ -87,6 +87,7 @@ cluster_server_option(int ch, const char *arg, char *err, size_t len)
 	struct cluster_node_conf	*c = &cluster_conf;
 	struct cluster_peer		 p;
 	double				 s;
+	unsigned long			 n;
 	unsigned			 i;
 	char				*end;
 
@@ -98,8 +99,8 @@ cluster_server_option(int ch, const char *arg, char *err, size_t len)
 	if (!cluster_configured) {
 		c->election_ms = 500;
 		c->heartbeat_ms = 100;
-		c->snapshot_threshold = UINT32_MAX;
-		c->snapshot_trailing = 1024;
+		c->snapshot_threshold = 1024;
+		c->snapshot_trailing = 128;
 		c->bootstrap = 1;
 	}
 	cluster_configured = 1;
@@ -134,6 +135,18 @@ cluster_server_option(int ch, const char *arg, char *err, size_t len)
 		}
 		c->election_ms = (unsigned)(s * 500);
 		c->heartbeat_ms = (unsigned)(s * 100) ? (unsigned)(s * 100) : 1;
+		break;
+	case OPT_CODE_LOG_SNAPSHOT:
+		errno = 0;
+		n = strtoul(arg, &end, 10);
+		if (errno != 0 || end == arg || *end != '\0' || n < 16 ||
+		    n > 1000000) {
+			snprintf(err, len, "bad value '%s' for --log-snapshot "
+			    "(16 to 1000000 entries)", arg);
+			return -1;
+		}
+		c->snapshot_threshold = (unsigned)n;
+		c->snapshot_trailing = (unsigned)n / 8;
 		break;
 	}
 	for (i = 0; i < c->npeers; i++)
@@ -466,26 +479,103 @@ cluster_outcome_cb(void *arg, uint64_t cookie, int status, int result,
 }
 
 /*
- * Raft's log is never compacted yet (snapshot_threshold is out of reach):
- * a snapshot asked for anyway has no images to give.
+ * A raft snapshot's machines, as of every entry applied so far: each
+ * machine's way back, as a restart would take it (its base image and the
+ * inputs since, every input committed so far being in one or the other):
+ *	u32 format (1) | u32 n | n x (str name, str path, u64 last input
+ *	in the image, u64 last input, bytes image, bytes INPUT frames)
+ * No worker is asked anything: the machines go on serving.
  */
+#define CLUSTER_IMAGES_FORMAT	1
+
 static void
 cluster_snapshot_cb(void *arg, raft_index index, struct cluster_node *n)
 {
+	struct machine	*m;
+	struct buf	 b = { 0 };
+	const uint8_t	*img;
+	size_t		 len, at;
+	uint32_t	 count = 0;
+	int		 rc = 0;
+
 	(void)arg;
-	(void)index;
-	cluster_node_snapshot_done(n, NULL, 0, 0);
+	rc |= msg_put_u32(&b, CLUSTER_IMAGES_FORMAT);
+	at = buf_used(&b);
+	rc |= msg_put_u32(&b, 0);
+	TAILQ_FOREACH(m, &machines, entry) {
+		if (m->state == MS_STOPPING || rc != 0)
+			continue;	/* a committed stop: gone */
+		img = base_map(m, &len);
+		rc |= msg_put_str(&b, m->name);
+		rc |= msg_put_str(&b, m->path);
+		rc |= msg_put_u64(&b, m->snap_seq);
+		rc |= msg_put_u64(&b, m->next_seq - 1);
+		rc |= msg_put_bytes(&b, img, img != NULL ? len : 0);
+		rc |= msg_put_bytes(&b, buf_head(&m->journal),
+		    buf_used(&m->journal));
+		if (img != NULL)
+			base_unmap(m, img, len);
+		count++;
+	}
+	if (rc == 0)
+		msg_setle32((uint8_t *)buf_head(&b) + at, count);
+	else
+		log_warnx("cluster: snapshot at %" PRIu64 " not taken: out of "
+		    "memory", (uint64_t)index);
+	cluster_node_snapshot_done(n, buf_head(&b), buf_used(&b), rc == 0);
+	buf_free(&b);
 }
 
+/* Every machine replaced by those of a snapshot (a node behind, or one
+ * starting from its own last snapshot). */
 static int
 cluster_restore_cb(void *arg, raft_index index, const uint8_t *p, size_t len)
 {
+	struct machine_opts	 o;
+	struct machine_given	 g;
+	struct msg_reader	 r;
+	struct machine		*m, *next;
+	char			 name[SMSUP_NAME_MAX + 1], path[PATH_MAX];
+	char			 err[512];
+	uint32_t		 format, count, i;
+
 	(void)arg;
-	(void)p;
-	(void)len;
-	log_warnx("cluster: a snapshot at %" PRIu64 " cannot be restored by "
-	    "this version of smsup", (uint64_t)index);
-	return -1;
+	msg_init(&r, p, len);
+	msg_get_u32(&r, &format);
+	msg_get_u32(&r, &count);
+	if (r.err || format != CLUSTER_IMAGES_FORMAT) {
+		log_warnx("cluster: the snapshot at %" PRIu64 " is not one this "
+		    "version of smsup reads", (uint64_t)index);
+		return -1;
+	}
+	for (m = TAILQ_FIRST(&machines); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		machine_discard(m, "replaced by the cluster's snapshot");
+	}
+	cluster_machine_opts(&o);
+	for (i = 0; i < count && !r.err; i++) {
+		memset(&g, 0, sizeof g);
+		msg_get_str(&r, name, sizeof name);
+		msg_get_str(&r, path, sizeof path);
+		msg_get_u64(&r, &g.snap_seq);
+		msg_get_u64(&r, &g.last);
+		msg_get_bytes(&r, &g.base, &g.base_len);
+		if (msg_get_bytes(&r, &g.journal, &g.journal_len) == -1 ||
+		    !image_name_valid(name))
+			break;
+		if (machine_start_given(name, path, &o, &g, err,
+		    sizeof err) == NULL)
+			log_warnx("%s: cannot start from the cluster's snapshot "
+			    "at %" PRIu64 ": %s", name, (uint64_t)index, err);
+	}
+	if (r.err || i < count) {
+		log_warnx("cluster: the snapshot at %" PRIu64 " is damaged "
+		    "after %u machines", (uint64_t)index, i);
+		return -1;
+	}
+	log_info("cluster: %u machine%s restored from the snapshot at %" PRIu64,
+	    count, count == 1 ? "" : "s", (uint64_t)index);
+	return 0;
 }
 
 static const struct cluster_node_ops cluster_server_ops = {

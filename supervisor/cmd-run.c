@@ -40,7 +40,8 @@ const struct cmd_entry cmd_run_entry = {
 	"                 [--user user] [--group group] [--limit-memory bytes]\n"
 	"                 [--limit-files N] [--limit-cpu seconds]\n"
 	"                 [--node ID=HOST:PORT --peer ID=HOST:PORT ..."
-	" [--election-timeout seconds]]\n"
+	" [--election-timeout seconds]\n"
+	"                 [--log-snapshot entries]]\n"
 	"                 [NAME[=PATH] ...]", cmd_run_exec
 };
 
@@ -221,6 +222,7 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 		case OPT_CODE_NODE:
 		case OPT_CODE_PEER:
 		case OPT_CODE_ELECTION:
+		case OPT_CODE_LOG_SNAPSHOT:
 			if (cluster_server_option(ch, optarg, err,
 			    sizeof err) == -1) {
 				fprintf(stderr, "smsup: %s\n", err);

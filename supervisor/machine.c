@@ -198,6 +198,14 @@ machine_remove(struct machine *m)
 	server_machine_gone();
 }
 
+/* Remove m now, its worker killed (a cluster's snapshot replaces it). */
+void
+machine_discard(struct machine *m, const char *why)
+{
+	log_info("%s: removed: %s", m->name, why);
+	machine_remove(m);
+}
+
 static int
 machine_spawn(struct machine *m, char *err, size_t len)
 {
@@ -319,10 +327,35 @@ machine_open_store(struct machine *m, char *err, size_t len)
 	return machine_init_arg(m, rc == 1, err, len);
 }
 
+/* A state given (by a cluster's snapshot): no store is read. */
+static int
+machine_take_given(struct machine *m, const struct machine_given *g,
+    char *err, size_t len)
+{
+	if ((g->base_len > 0 && base_set_bytes(m, g->base, g->base_len) ==
+	    -1) || buf_add(&m->journal, g->journal, g->journal_len) == -1) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	m->snap_seq = g->snap_seq;
+	m->next_seq = g->last + 1;
+	m->applied_seq = g->last;
+	return 0;
+}
+
 /* Create and start machine name from the binary at path. */
 struct machine *
 machine_start(const char *name, const char *path,
     const struct machine_opts *opts, char *err, size_t len)
+{
+	return machine_start_given(name, path, opts, NULL, err, len);
+}
+
+/* The same, from the state g if not NULL. */
+struct machine *
+machine_start_given(const char *name, const char *path,
+    const struct machine_opts *opts, const struct machine_given *g,
+    char *err, size_t len)
 {
 	struct machine	*m;
 
@@ -339,7 +372,8 @@ machine_start(const char *name, const char *path,
 	ev_init(&m->timer, machine_timer_cb);
 	m->timer.data = m;
 	deadline_init(m);
-	if (machine_open_store(m, err, len) == -1 ||
+	if ((g != NULL ? machine_take_given(m, g, err, len) :
+	    machine_open_store(m, err, len)) == -1 ||
 	    machine_spawn(m, err, len) == -1) {
 		store_close(m->store);
 		buf_free(&m->journal);

@@ -219,6 +219,7 @@ const struct option opts_long[] = {
 	{ "node", required_argument, NULL, OPT_CODE_NODE },
 	{ "peer", required_argument, NULL, OPT_CODE_PEER },
 	{ "election-timeout", required_argument, NULL, OPT_CODE_ELECTION },
+	{ "log-snapshot", required_argument, NULL, OPT_CODE_LOG_SNAPSHOT },
 	{ NULL, 0, NULL, 0 }
 };
 

@@ -281,15 +281,15 @@ server_client_input(struct client *c, const struct frame *f)
 		    "shutting down");
 		return 0;
 	}
-	if (cluster_server_active()) {
-		cluster_server_input(c, f->id, call, name, in, len);
-		return 0;
-	}
 	/* Too far behind: not now; this very request waits, unread. */
 	if ((m->state == MS_RUNNING || m->state == MS_STARTING ||
 	    m->state == MS_RESTARTING) && backlog_full(m)) {
 		backlog_throttle(m, c);
 		peer_defer(c->peer);
+		return 0;
+	}
+	if (cluster_server_active()) {
+		cluster_server_input(c, f->id, call, name, in, len);
 		return 0;
 	}
 	if (machine_input(m, call ? c : NULL, f->id, in, len, err,

@@ -357,7 +357,21 @@ struct machine {
 TAILQ_HEAD(machines, machine);
 extern struct machines	 machines;
 
+/* A machine's state given whole (a cluster's snapshot). */
+struct machine_given {
+	const uint8_t	*base;		/* its image; base_len 0: init */
+	size_t		 base_len;
+	uint64_t	 snap_seq;	/* the last input in the image */
+	const uint8_t	*journal;	/* INPUT frames after it */
+	size_t		 journal_len;
+	uint64_t	 last;		/* the last input given */
+};
+
 struct machine	*machine_find(const char *);
+struct machine	*machine_start_given(const char *, const char *,
+		    const struct machine_opts *, const struct machine_given *,
+		    char *, size_t);
+void		 machine_discard(struct machine *, const char *);
 struct machine	*machine_start(const char *, const char *,
 		    const struct machine_opts *, char *, size_t);
 int		 machine_restart(struct machine *, char *, size_t);
@@ -563,6 +577,7 @@ int		 server_conf_reload(void);
 #define OPT_CODE_NODE		1001	/* --node ID=HOST:PORT */
 #define OPT_CODE_PEER		1002	/* --peer ID=HOST:PORT */
 #define OPT_CODE_ELECTION	1003	/* --election-timeout seconds */
+#define OPT_CODE_LOG_SNAPSHOT	1004	/* --log-snapshot entries */
 int		 cluster_server_option(int, const char *, char *, size_t);
 int		 cluster_server_check(char *, size_t);
 int		 cluster_server_start(char *, size_t);

@@ -4,8 +4,10 @@
 # run on the leader runs on every node, and the inputs of four clients
 # (per-client sequence numbers: orderly) are applied by every node, the
 # same state everywhere. The leader SIGKILLed, another is elected within
-# twice the election timeout and serves four more clients; the killed
-# node, started again, replays the log and has the same state. A leader
+# twice the election timeout and serves two more clients; the killed
+# node, started again, restores its own last snapshot of the log and is
+# sent the leader's (snapshots every 64 entries), and has the same state.
+# A leader
 # SIGSTOPped past the election timeout steps down when resumed, and
 # nothing is lost or applied twice. One node alone does not upgrade a
 # machine of the cluster; a machine stopped on the leader goes everywhere.
@@ -33,7 +35,7 @@ node() {
 	# shellcheck disable=SC2086
 	"$S" -S "$T/n$1.sock" run --state-dir "$T/st$1" \
 	    --node "$1=127.0.0.1:$((BASE + $1))" $peers \
-	    --election-timeout $ELECTION 2>>"$T/log$1" &
+	    --election-timeout $ELECTION --log-snapshot 64 2>>"$T/log$1" &
 	eval "sup$1=\$!"
 	for _ in $(seq 100); do
 		on "$1" cluster status >/dev/null 2>&1 && return 0
@@ -124,10 +126,17 @@ clients 4 5
 expect "$(on "$L" call orderly check)" "total=$((6 * N)) violations=0 generation=0 last=$N,$N,$N,$N" "after the failover"
 same_state $((6 * N))
 
-# The killed node again: it replays the log into a fresh worker.
+# The killed node again: it restores its last snapshot (its workers
+# given the images and inputs it holds) and the leader, whose log no
+# longer has what it missed, sends it one.
 node "$old"
 LIVE="1 2 3"
 same_state $((6 * N))
+grep -q "restored from the snapshot" "$T/log$old" ||
+	fail "node $old restored no snapshot: $(grep cluster "$T/log$old")"
+echo "node $old: $(grep -c 'restored from the snapshot' "$T/log$old") snapshots restored"
+grep -q "cannot\|damaged\|not taken" "$T/log1" "$T/log2" "$T/log3" &&
+	fail "$(grep "cannot\|damaged\|not taken" "$T/log1" "$T/log2" "$T/log3")"
 
 # The leader SIGSTOPped past the election timeout, then resumed.
 old=$L
