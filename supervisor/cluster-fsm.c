@@ -395,7 +395,7 @@ cluster_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 	struct cluster_fsm	*c = fsm->data;
 	struct cluster_session	*s = NULL;
 	struct msg_reader	 r;
-	uint64_t		 applied;
+	uint64_t		 applied, prev;
 	uint32_t		 format, n, i;
 	int			 rc = RAFT_MALFORMED;
 
@@ -420,7 +420,11 @@ cluster_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 		if (i > 0 && s[i].client <= s[i - 1].client)
 			r.err = 1;
 	}
+	/* The machine layer is told the index it restores to. */
+	prev = c->applied;
+	c->applied = applied;
 	if (r.err || c->ops->restore(c->arg, r.p + r.off, r.len - r.off) != 0) {
+		c->applied = prev;
 		free(s);
 		goto out;
 	}

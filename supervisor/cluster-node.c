@@ -192,6 +192,8 @@ cluster_node_changed(struct raft_change *req, int status)
 		    RAFT_VOTER, cluster_node_changed)) == 0)
 			return;
 	}
+	/* Whoever is told sees the new members in cluster_node_info. */
+	cluster_node_observe(n);
 	cluster_node_outcome(n, it, status, CLUSTER_APPLIED);
 	free(cr);
 }

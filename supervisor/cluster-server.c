@@ -35,10 +35,14 @@ struct cluster_wait {
 	uint64_t		 cookie;	/* the entry's request number */
 	struct client		*client;	/* referenced */
 	uint64_t		 id;		/* the client's request id */
-	int			 kind;
+	int			 kind;		/* CLUSTER_*, or CLUSTER_CHANGE */
 	int			 call;
 	int			 answered;
+	uint64_t		 node;		/* CLUSTER_CHANGE: added or
+						   removed */
+	int			 add;
 };
+#define CLUSTER_CHANGE	-1	/* a membership change, not an entry */
 TAILQ_HEAD(cluster_waits, cluster_wait);
 
 static struct cluster_node_conf	 cluster_conf;
@@ -136,6 +140,9 @@ cluster_server_option(int ch, const char *arg, char *err, size_t len)
 		c->election_ms = (unsigned)(s * 500);
 		c->heartbeat_ms = (unsigned)(s * 100) ? (unsigned)(s * 100) : 1;
 		break;
+	case OPT_CODE_JOIN:
+		c->bootstrap = 0;
+		break;
 	case OPT_CODE_LOG_SNAPSHOT:
 		errno = 0;
 		n = strtoul(arg, &end, 10);
@@ -167,7 +174,13 @@ cluster_server_check(char *err, size_t len)
 	if (!cluster_configured)
 		return 0;
 	if (c->id == 0) {
-		snprintf(err, len, "--peer needs --node ID=HOST:PORT");
+		snprintf(err, len, "--peer, --join and the cluster's settings "
+		    "need --node ID=HOST:PORT");
+		return -1;
+	}
+	if (!c->bootstrap && c->npeers > 0) {
+		snprintf(err, len, "--join takes no --peer: the cluster's "
+		    "leader adds this node (smsup cluster add)");
 		return -1;
 	}
 	for (i = 0; i < c->npeers; i++) {
@@ -456,12 +469,22 @@ cluster_outcome_cb(void *arg, uint64_t cookie, int status, int result,
 	(void)arg;
 	if ((w = cluster_wait_find(cookie)) == NULL)
 		return;
-	if (!w->answered) {
+	if (w->kind == CLUSTER_CHANGE && status == 0) {
+		server_client_replyf(w->client, FRAME_R_OK, w->id, w->add ?
+		    "node %" PRIu64 " added: it has the log and votes" :
+		    "node %" PRIu64 " removed", w->node);
+		log_info("cluster: node %" PRIu64 " %s", w->node, w->add ?
+		    "added" : "removed");
+	} else if (!w->answered) {
 		if (status == RAFT_NOTLEADER) {
 			cluster_leader_text(who, sizeof who);
 			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
 			    "not the leader of the cluster: %s", who);
-		} else if (status != 0)
+		} else if (status != 0 && w->kind == CLUSTER_CHANGE)
+			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
+			    "cannot %s node %" PRIu64 ": %s", w->add ? "add" :
+			    "remove", w->node, text);
+		else if (status != 0)
 			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
 			    "%s", text);
 		else if (result == CLUSTER_DUPLICATE)
@@ -654,8 +677,87 @@ cluster_role_name(int role)
 	}
 }
 
+/* A membership change asked of the leader. */
+static void
+cluster_server_change(struct client *c, uint64_t id, int add, raft_id node,
+    const char *addr)
+{
+	struct cluster_wait	*w;
+	int			 rc;
+
+	if (!cluster_server_leads(c, id))
+		return;
+	if ((w = calloc(1, sizeof *w)) == NULL) {
+		server_client_replyf(c, FRAME_R_ERROR, id, "out of memory");
+		return;
+	}
+	w->cookie = ++cluster_cookie;
+	w->client = c;
+	w->id = id;
+	w->kind = CLUSTER_CHANGE;
+	w->node = node;
+	w->add = add;
+	rc = add ? cluster_node_add(cluster_node, node, addr, w->cookie) :
+	    cluster_node_remove(cluster_node, node, w->cookie);
+	if (rc == -1) {
+		free(w);
+		server_client_replyf(c, FRAME_R_ERROR, id, "the node is "
+		    "stopping or out of memory");
+		return;
+	}
+	server_client_ref(c);
+	TAILQ_INSERT_TAIL(&cluster_waits, w, entry);
+	log_info("cluster: %s node %" PRIu64 "%s%s", add ? "adding" :
+	    "removing", (uint64_t)node, add ? " at " : "", add ? addr : "");
+}
+
+static void	cluster_server_status(struct client *, uint64_t);
+
+/* C_CLUSTER: empty (status), or u32 op and its arguments. -1: malformed. */
+int
+cluster_server_request(struct client *c, const struct frame *f)
+{
+	struct msg_reader	 r;
+	struct cluster_peer	 p;
+	uint64_t		 id = 0;
+	uint32_t		 op;
+	char			 err[256], spec[128];
+
+	if (f->len == 0) {
+		cluster_server_status(c, f->id);
+		return 0;
+	}
+	memset(&p, 0, sizeof p);
+	msg_init(&r, f->payload, f->len);
+	msg_get_u32(&r, &op);
+	if (op == CLUSTER_OP_ADD || op == CLUSTER_OP_REMOVE) {
+		msg_get_u64(&r, &id);
+		p.id = id;
+	}
+	if (op == CLUSTER_OP_ADD)
+		msg_get_str(&r, p.addr, sizeof p.addr);
+	if (msg_end(&r) == -1 || p.id == 0 || (op != CLUSTER_OP_ADD &&
+	    op != CLUSTER_OP_REMOVE))
+		return -1;
+	if (cluster_node == NULL) {
+		server_client_replyf(c, FRAME_R_ERROR, f->id, "this supervisor "
+		    "is not a node of a cluster (smsup run --node ...)");
+		return 0;
+	}
+	if (op == CLUSTER_OP_ADD) {
+		snprintf(spec, sizeof spec, "%" PRIu64 "=%s", (uint64_t)p.id,
+		    p.addr);
+		if (cluster_spec(spec, &p, err, sizeof err) == -1) {
+			server_client_replyf(c, FRAME_R_ERROR, f->id, "%s", err);
+			return 0;
+		}
+	}
+	cluster_server_change(c, f->id, op == CLUSTER_OP_ADD, p.id, p.addr);
+	return 0;
+}
+
 /* C_CLUSTER: R_CLUSTER with raft's view, or R_ERROR out of a cluster. */
-void
+static void
 cluster_server_status(struct client *c, uint64_t id)
 {
 	struct cluster_info	 in;

@@ -1,11 +1,15 @@
 /*
  * cmd-cluster.c: `smsup cluster status [--json]`: raft's view of the
  * cluster this supervisor is a node of: its role and term, the leader,
- * the commit, applied and last indexes of the log, and its members.
+ * the commit, applied and last indexes of the log, and its members;
+ * `smsup cluster add ID=HOST:PORT` and `remove ID`: membership changes,
+ * asked of the leader.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,7 +20,8 @@
 static int	cmd_cluster_exec(const char *, int, char **);
 
 const struct cmd_entry cmd_cluster_entry = {
-	"cluster", "status [--json]", cmd_cluster_exec
+	"cluster", "status [--json] | add ID=HOST:PORT | remove ID",
+	cmd_cluster_exec
 };
 
 #define CMD_CLUSTER_SERVERS	16
@@ -130,6 +135,37 @@ cmd_cluster_text(const struct cmd_cluster_view *v)
 		    ", leader" : "");
 }
 
+/* add ID=HOST:PORT, remove ID: asked of the leader, answered once done. */
+static int
+cmd_cluster_change(const char *path, const char *op, const char *arg)
+{
+	struct buf		 p = { 0 };
+	unsigned long long	 id;
+	const char		*addr = "";
+	char			*end;
+	int			 rc;
+
+	errno = 0;
+	id = strtoull(arg, &end, 10);
+	if (errno != 0 || end == arg || id == 0 ||
+	    (strcmp(op, "add") == 0 ? *end != '=' || end[1] == '\0' :
+	    *end != '\0')) {
+		fprintf(stderr, "smsup: bad node '%s': expected %s\n", arg,
+		    strcmp(op, "add") == 0 ? "ID=HOST:PORT" : "an ID");
+		return EXIT_USAGE;
+	}
+	if (strcmp(op, "add") == 0)
+		addr = end + 1;
+	msg_put_u32(&p, strcmp(op, "add") == 0 ? CLUSTER_OP_ADD :
+	    CLUSTER_OP_REMOVE);
+	msg_put_u64(&p, id);
+	if (strcmp(op, "add") == 0)
+		msg_put_str(&p, addr);
+	rc = client_simple(path, FRAME_C_CLUSTER, &p);
+	buf_free(&p);
+	return rc;
+}
+
 static int
 cmd_cluster_exec(const char *path, int argc, char **argv)
 {
@@ -142,6 +178,9 @@ cmd_cluster_exec(const char *path, int argc, char **argv)
 	struct reply		 rep;
 	int			 ch, json = 0, rc;
 
+	if (argc == 3 && (strcmp(argv[1], "add") == 0 ||
+	    strcmp(argv[1], "remove") == 0))
+		return cmd_cluster_change(path, argv[1], argv[2]);
 	if (argc < 2 || strcmp(argv[1], "status") != 0)
 		return cmd_usage(&cmd_cluster_entry);
 	argc--;

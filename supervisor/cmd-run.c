@@ -39,9 +39,10 @@ const struct cmd_entry cmd_run_entry = {
 	" [--max-image bytes]\n"
 	"                 [--user user] [--group group] [--limit-memory bytes]\n"
 	"                 [--limit-files N] [--limit-cpu seconds]\n"
-	"                 [--node ID=HOST:PORT --peer ID=HOST:PORT ..."
-	" [--election-timeout seconds]\n"
-	"                 [--log-snapshot entries]]\n"
+	"                 [--node ID=HOST:PORT (--peer ID=HOST:PORT ... |"
+	" --join)\n"
+	"                 [--election-timeout seconds]"
+	" [--log-snapshot entries]]\n"
 	"                 [NAME[=PATH] ...]", cmd_run_exec
 };
 
@@ -223,6 +224,7 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 		case OPT_CODE_PEER:
 		case OPT_CODE_ELECTION:
 		case OPT_CODE_LOG_SNAPSHOT:
+		case OPT_CODE_JOIN:
 			if (cluster_server_option(ch, optarg, err,
 			    sizeof err) == -1) {
 				fprintf(stderr, "smsup: %s\n", err);

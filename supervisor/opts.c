@@ -220,6 +220,7 @@ const struct option opts_long[] = {
 	{ "peer", required_argument, NULL, OPT_CODE_PEER },
 	{ "election-timeout", required_argument, NULL, OPT_CODE_ELECTION },
 	{ "log-snapshot", required_argument, NULL, OPT_CODE_LOG_SNAPSHOT },
+	{ "join", no_argument, NULL, OPT_CODE_JOIN },
 	{ NULL, 0, NULL, 0 }
 };
 

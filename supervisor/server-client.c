@@ -655,12 +655,7 @@ server_client_dispatch(struct peer *p, const struct frame *f, void *arg)
 		rc = server_client_trace(c, f);
 		break;
 	case FRAME_C_CLUSTER:
-		if (f->len != 0)
-			rc = -1;
-		else {
-			cluster_server_status(c, f->id);
-			rc = 0;
-		}
+		rc = cluster_server_request(c, f);
 		break;
 	case FRAME_C_SHUTDOWN:
 		server_client_replyf(c, FRAME_R_OK, f->id, "shutting down");

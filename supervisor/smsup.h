@@ -578,6 +578,7 @@ int		 server_conf_reload(void);
 #define OPT_CODE_PEER		1002	/* --peer ID=HOST:PORT */
 #define OPT_CODE_ELECTION	1003	/* --election-timeout seconds */
 #define OPT_CODE_LOG_SNAPSHOT	1004	/* --log-snapshot entries */
+#define OPT_CODE_JOIN		1005	/* --join */
 int		 cluster_server_option(int, const char *, char *, size_t);
 int		 cluster_server_check(char *, size_t);
 int		 cluster_server_start(char *, size_t);
@@ -590,7 +591,10 @@ void		 cluster_server_run(struct client *, uint64_t, const char *,
 		    const char *);
 void		 cluster_server_stop_machine(struct client *, uint64_t,
 		    const char *);
-void		 cluster_server_status(struct client *, uint64_t);
+int		 cluster_server_request(struct client *, const struct frame *);
+#define CLUSTER_OP_STATUS	0	/* C_CLUSTER: empty, or u32 op */
+#define CLUSTER_OP_ADD		1	/* u64 id, str address */
+#define CLUSTER_OP_REMOVE	2	/* u64 id */
 void		 cluster_server_describe(char *, size_t);
 
 /* opts.c */

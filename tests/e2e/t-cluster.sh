@@ -9,8 +9,10 @@
 # sent the leader's (snapshots every 64 entries), and has the same state.
 # A leader
 # SIGSTOPped past the election timeout steps down when resumed, and
-# nothing is lost or applied twice. One node alone does not upgrade a
-# machine of the cluster; a machine stopped on the leader goes everywhere.
+# nothing is lost or applied twice. A fourth node joins under load and is
+# sent a snapshot; a follower is removed. One node alone does not upgrade
+# a machine of the cluster; a machine stopped on the leader goes
+# everywhere.
 . "$(dirname "$0")/lib.sh"
 
 use tests/orderly-v1 orderly
@@ -153,11 +155,39 @@ expect "$(on "$L" call orderly check)" "total=$((7 * N)) violations=0 generation
 same_state $((7 * N))
 expect_match "$(on "$old" cluster status | head -1)" "node +$old, (follower|leader)" "the resumed node"
 
+# Membership: a fourth node joins under load and catches up by snapshot,
+# then a follower is removed and shut down.
+"$S" -S "$T/n4.sock" run --state-dir "$T/st4" --join \
+    --node "4=127.0.0.1:$((BASE + 4))" --election-timeout $ELECTION \
+    --log-snapshot 64 2>>"$T/log4" &
+sup4=$!
+export SMSUP_SOCKET="$T/n$L.sock"
+orderly_client 7 $N 50 0.01
+expect "$(on "$L" cluster add 4=127.0.0.1:$((BASE + 4)))" \
+    "node 4 added: it has the log and votes" "cluster add"
+eval "wait \$pid7" || fail "client 7: $(head -3 "$T/c7.err")"
+LIVE="1 2 3 4"
+same_state $((8 * N))
+grep -q "restored from the snapshot" "$T/log4" ||
+	fail "node 4 caught up without a snapshot: $(grep cluster "$T/log4")"
+status_of 1 on "$L" cluster add 4=127.0.0.1:$((BASE + 4))
+expect_match "$(cat "$T/err")" "cannot add node 4" "a node added twice"
+R=$(echo 1 2 3 4 | tr ' ' '\n' | grep -vx "$L" | head -1)
+expect "$(on "$L" cluster remove "$R")" "node $R removed" "cluster remove"
+on "$R" shutdown
+eval "wait \$sup$R" || fail "node $R exited $?"
+LIVE=$(echo 1 2 3 4 | tr ' ' '\n' | grep -vx "$R" | tr '\n' ' ')
+expect "$(on "$L" cluster status --json | grep -o '"role":"voter"' |
+    wc -l)" 3 "members after the removal"
+status_of 1 on "$L" cluster remove 9
+expect_match "$(cat "$T/err")" "cannot remove node 9" "an unknown node"
+status_of 2 on "$L" cluster add nonsense
+
 # No upgrade by one node; a stop goes everywhere.
 status_of 1 on "$L" upgrade orderly=./orderly-v2
 expect_match "$(cat "$T/err")" "not upgraded by one node" "a local upgrade"
 expect "$(on "$L" stop orderly)" stopped "stop"
-for i in 1 2 3; do
+for i in $LIVE; do
 	for _ in $(seq 50); do
 		[ -z "$(on "$i" status | awk '$1 == "orderly"')" ] && break
 		sleep 0.1
@@ -166,7 +196,7 @@ for i in 1 2 3; do
 		fail "node $i still runs orderly"
 done
 status_of 2 on "$L" cluster nonsense
-for i in 1 2 3; do
+for i in $LIVE; do
 	on "$i" shutdown
 	eval "wait \$sup$i" || fail "node $i exited $?: $(tail -5 "$T/log$i")"
 done
