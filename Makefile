@@ -239,11 +239,11 @@ chaos: test-deps
 	    --seed $(CHAOS_SEED)
 
 # The benchmarks: smsup against raw baselines of the same run (bench.c,
-# big.c for large states);
+# big.c for large states, cluster.c for three nodes);
 # `make bench-quick` is the short run CI does.
 BENCH = $(O)/bench/bench $(O)/bench/blob-v1 $(O)/bench/blob-v2
 
-$(O)/bench/bench: bench/bench.c bench/big.c $(SUP_LIB) $(SER_OBJ)
+$(O)/bench/bench: bench/bench.c bench/big.c bench/cluster.c $(SUP_LIB) $(SER_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(filter 1,$(V)),:,echo "  CC    $@")
 	$(Q)$(CC) $(CFLAGS) -MF $(@D)/.$(@F).d -Isupervisor -o $@ $^ $(LDLIBS_SUP)

@@ -2,7 +2,8 @@
  * bench.c: `make bench`. Measures smsup and, in the same run, raw
  * baselines written for the same message sizes: call round trips, pipelined
  * throughput, upgrade pauses (by state size too), the latency of a client
- * flooding inputs during upgrades, 1,000 machines, and idle CPU. Writes
+ * flooding inputs during upgrades, 1,000 machines, idle CPU, and a
+ * cluster of three nodes (cluster.c). Writes
  * build/bench/results.md and results.json. --quick is the short run CI
  * does so the harness never rots.
  *
@@ -42,6 +43,7 @@ struct figure {
 static struct figure	 figs[64];
 static int		 nfig;
 static pid_t		 bench_sup = -1;	/* the supervisor running */
+static double		 alone_rtt_p50, alone_sends;	/* for the cluster */
 int			 quick;
 char			 dir[PATH_MAX], sock[PATH_MAX], bin[PATH_MAX];
 char			 build[PATH_MAX];
@@ -253,7 +255,7 @@ bench_call(int fd, const char *name, const char *input, char *out,
  * read their n answers. If lat is given, each answer's latency (ns) goes
  * there. Returns the number of error answers.
  */
-static size_t
+size_t
 bench_pipeline(int fd, uint8_t type, const struct buf *payload, size_t n,
     size_t window, double *lat)
 {
@@ -527,6 +529,7 @@ bench_rtt(void)
 	bench_raw_rtt(n, &raw50, &raw99);
 	bench_figure("call round trip p50", "us", p50, raw50, "<= 1.5x raw",
 	    p50 <= 1.5 * raw50);
+	alone_rtt_p50 = p50;
 	bench_figure("call round trip p99", "us", p99, raw99, "", -1);
 	free(lat);
 }
@@ -582,6 +585,7 @@ bench_throughput(void)
 	always = bench_sends("--durability always counter", 1, n);
 	bench_figure("send, 1 client (defaults: batch, snapshots)", "in/s",
 	    one, raw, ">= 5M/s", one >= 5e6);
+	alone_sends = one;
 	bench_figure("send, 4 clients (defaults)", "in/s", four, raw,
 	    ">= 5M/s", four >= 5e6);
 	bench_figure("send, 1 client, memory only, no snapshots", "in/s", mem,
@@ -876,6 +880,7 @@ main(int argc, char **argv)
 	bench_big();
 	bench_flood();
 	bench_scale();
+	bench_cluster(alone_rtt_p50, alone_sends);
 	bench_write();
 	bench_sh("rm -rf '%s'", dir);
 	return 0;

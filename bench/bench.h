@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct buf;
 struct status_row;
 
 extern int	 quick;		/* --quick: the short run of CI */
@@ -34,7 +35,13 @@ double		 bench_upgrade(const char *, const char *);
 long		 bench_vm_kib(pid_t, const char *);
 void		 bench_io(int, void *, size_t, int);
 
+size_t		 bench_pipeline(int, uint8_t, const struct buf *, size_t,
+		    size_t, double *);
+
 /* big.c: large states. */
 void		 bench_big(void);
+
+/* cluster.c: three nodes against one supervisor alone. */
+void		 bench_cluster(double, double);
 
 #endif
