@@ -366,6 +366,9 @@ cluster_node_restore(void *arg, const uint8_t *p, size_t len)
 	struct cluster_node	*n = arg;
 	struct cluster_item	*it;
 
+	/* Refused here, raft refuses it: a node never runs on half of one. */
+	if (n->ops->restore_check != NULL && n->ops->restore_check(p, len) != 0)
+		return -1;
 	if ((it = cluster_item_new(NQ_RESTORE, len)) == NULL)
 		return -1;
 	memcpy(it->data, p, len);
@@ -638,6 +641,11 @@ cluster_node_start(const struct cluster_node_conf *conf,
 	/* A follower taking a snapshot refuses one: retry soon, not in 30 s. */
 	raft_set_install_snapshot_timeout(&n->raft, 500);
 	raft_uv_set_connect_retry_delay(&n->io, 200);
+	/*
+	 * Snapshots uncompressed: the images are the machines' own bytes,
+	 * and raft 0.15 spins for ever in LZ4 on a truncated frame.
+	 */
+	raft_uv_set_snapshot_compression(&n->io, false);
 	ev_async_init(&n->ready, cluster_node_ready);
 	n->ready.data = n;
 	ev_async_start(ev, &n->ready);

@@ -72,6 +72,11 @@ struct cluster_node_ops {
 	void	(*snapshot)(void *, raft_index, struct cluster_node *);
 	/* Replace the machines with those of a snapshot (as of index). */
 	int	(*restore)(void *, raft_index, const uint8_t *, size_t);
+	/*
+	 * Whether a snapshot's machines can be read: called in raft's
+	 * thread, before raft takes the snapshot for restored (pure).
+	 */
+	int	(*restore_check)(const uint8_t *, size_t);
 };
 
 struct cluster_node *cluster_node_start(const struct cluster_node_conf *,

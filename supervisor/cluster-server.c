@@ -14,11 +14,13 @@
  * leader takes proposals; a follower says which node leads.
  */
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/queue.h>
 
 #include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,8 +133,8 @@ cluster_server_option(int ch, const char *arg, char *err, size_t len)
 	case OPT_CODE_ELECTION:
 		errno = 0;
 		s = strtod(arg, &end);
-		if (errno != 0 || end == arg || *end != '\0' || s < 0.05 ||
-		    s > 60) {
+		if (errno != 0 || end == arg || *end != '\0' ||
+		    !(s >= 0.05 && s <= 60)) {
 			snprintf(err, len, "bad value '%s' for "
 			    "--election-timeout (0.05 to 60 seconds)", arg);
 			return -1;
@@ -240,7 +242,7 @@ cluster_leader_text(char *s, size_t len)
 	if (in.leader == 0)
 		snprintf(s, len, "no leader is known yet");
 	else if (in.leader == in.id)
-		snprintf(s, len, "this node leads");
+		snprintf(s, len, "it is stepping down: try again");
 	else
 		snprintf(s, len, "node %" PRIu64 " at %s leads: ask it",
 		    (uint64_t)in.leader, in.leader_addr);
@@ -365,6 +367,7 @@ cluster_apply_run(struct cluster_wait *w, raft_index index,
 			    "%s: %s", e->machine, err);
 		return;
 	}
+	m->clustered = 1;
 	if (w != NULL)
 		machine_wait(m, w->client, w->id);
 }
@@ -549,34 +552,25 @@ cluster_snapshot_cb(void *arg, raft_index index, struct cluster_node *n)
 	buf_free(&b);
 }
 
-/* Every machine replaced by those of a snapshot (a node behind, or one
- * starting from its own last snapshot). */
+/*
+ * Read the machines of a snapshot: each given to take (if not NULL) as
+ * name, path and state. The number read, or -1 if it does not read whole.
+ */
 static int
-cluster_restore_cb(void *arg, raft_index index, const uint8_t *p, size_t len)
+cluster_images_read(const uint8_t *p, size_t len,
+    void (*take)(const char *, const char *, const struct machine_given *,
+    raft_index), raft_index index)
 {
-	struct machine_opts	 o;
 	struct machine_given	 g;
 	struct msg_reader	 r;
-	struct machine		*m, *next;
 	char			 name[SMSUP_NAME_MAX + 1], path[PATH_MAX];
-	char			 err[512];
 	uint32_t		 format, count, i;
 
-	(void)arg;
 	msg_init(&r, p, len);
 	msg_get_u32(&r, &format);
-	msg_get_u32(&r, &count);
-	if (r.err || format != CLUSTER_IMAGES_FORMAT) {
-		log_warnx("cluster: the snapshot at %" PRIu64 " is not one this "
-		    "version of smsup reads", (uint64_t)index);
+	if (msg_get_u32(&r, &count) == -1 || format != CLUSTER_IMAGES_FORMAT)
 		return -1;
-	}
-	for (m = TAILQ_FIRST(&machines); m != NULL; m = next) {
-		next = TAILQ_NEXT(m, entry);
-		machine_discard(m, "replaced by the cluster's snapshot");
-	}
-	cluster_machine_opts(&o);
-	for (i = 0; i < count && !r.err; i++) {
+	for (i = 0; i < count; i++) {
 		memset(&g, 0, sizeof g);
 		msg_get_str(&r, name, sizeof name);
 		msg_get_str(&r, path, sizeof path);
@@ -584,20 +578,60 @@ cluster_restore_cb(void *arg, raft_index index, const uint8_t *p, size_t len)
 		msg_get_u64(&r, &g.last);
 		msg_get_bytes(&r, &g.base, &g.base_len);
 		if (msg_get_bytes(&r, &g.journal, &g.journal_len) == -1 ||
-		    !image_name_valid(name))
-			break;
-		if (machine_start_given(name, path, &o, &g, err,
-		    sizeof err) == NULL)
-			log_warnx("%s: cannot start from the cluster's snapshot "
-			    "at %" PRIu64 ": %s", name, (uint64_t)index, err);
+		    !image_name_valid(name) || path[0] != '/' ||
+		    g.last < g.snap_seq)
+			return -1;
+		if (take != NULL)
+			take(name, path, &g, index);
 	}
-	if (r.err || i < count) {
-		log_warnx("cluster: the snapshot at %" PRIu64 " is damaged "
-		    "after %u machines", (uint64_t)index, i);
-		return -1;
+	return msg_end(&r) == 0 ? (int)count : -1;
+}
+
+/* In raft's thread: touches nothing. */
+static int
+cluster_restore_check(const uint8_t *p, size_t len)
+{
+	return cluster_images_read(p, len, NULL, 0) == -1 ? -1 : 0;
+}
+
+static void
+cluster_restore_one(const char *name, const char *path,
+    const struct machine_given *g, raft_index index)
+{
+	struct machine_opts	 o;
+	struct machine		*m;
+	char			 err[512];
+
+	cluster_machine_opts(&o);
+	if ((m = machine_start_given(name, path, &o, g, err, sizeof err)) !=
+	    NULL)
+		m->clustered = 1;
+	else
+		log_warnx("%s: cannot start from the cluster's snapshot at %"
+		    PRIu64 ": %s", name, (uint64_t)index, err);
+}
+
+/*
+ * Every machine replaced by those of a snapshot (a node behind, or one
+ * starting from its own last snapshot), checked whole in raft's thread.
+ */
+static int
+cluster_restore_cb(void *arg, raft_index index, const uint8_t *p, size_t len)
+{
+	struct machine	*m, *next;
+	int		 n;
+
+	(void)arg;
+	if (cluster_images_read(p, len, NULL, 0) == -1)
+		fatalx("cluster: the snapshot at %" PRIu64 " does not read",
+		    (uint64_t)index);
+	for (m = TAILQ_FIRST(&machines); m != NULL; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		machine_discard(m, "replaced by the cluster's snapshot");
 	}
-	log_info("cluster: %u machine%s restored from the snapshot at %" PRIu64,
-	    count, count == 1 ? "" : "s", (uint64_t)index);
+	n = cluster_images_read(p, len, cluster_restore_one, index);
+	log_info("cluster: %d machine%s restored from the snapshot at %" PRIu64,
+	    n, n == 1 ? "" : "s", (uint64_t)index);
 	return 0;
 }
 
@@ -606,9 +640,45 @@ static const struct cluster_node_ops cluster_server_ops = {
 	.outcome = cluster_outcome_cb,
 	.snapshot = cluster_snapshot_cb,
 	.restore = cluster_restore_cb,
+	.restore_check = cluster_restore_check,
 };
 
 /* Starting, stopping, status ------------------------------------------ */
+
+/* Whether this node's address can be listened on: raft says only "I/O". */
+static int
+cluster_server_can_listen(const char *addr, char *err, size_t len)
+{
+	struct addrinfo	 hints, *res;
+	char		 host[CLUSTER_ADDR_MAX];
+	char		*colon;
+	int		 fd, rc, one = 1;
+
+	snprintf(host, sizeof host, "%s", addr);
+	if ((colon = strrchr(host, ':')) == NULL)
+		return 0;
+	*colon = '\0';
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
+		snprintf(err, len, "--node %s: %s", addr, gai_strerror(rc));
+		return -1;
+	}
+	rc = 0;
+	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) !=
+	    -1) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, res->ai_addr, res->ai_addrlen) == -1) {
+			snprintf(err, len, "cannot listen on %s: %s", addr,
+			    strerror(errno));
+			rc = -1;
+		}
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return rc;
+}
 
 int
 cluster_server_start(char *err, size_t len)
@@ -632,6 +702,8 @@ cluster_server_start(char *err, size_t len)
 		    sizeof cluster_client)
 			cluster_client = (uint64_t)getpid() << 32 |
 			    (uint64_t)time(NULL);
+	if (cluster_server_can_listen(c->addr, err, len) == -1)
+		return -1;
 	if ((cluster_node = cluster_node_start(c, &cluster_server_ops, NULL,
 	    EV_DEFAULT, err, len)) == NULL)
 		return -1;

@@ -797,7 +797,7 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 		snprintf(dropped, sizeof dropped, "no input lost (it died "
 		    "replaying #%llu, which a worker applied before)",
 		    (unsigned long long)suspect);
-	} else if (replayed && m->replay_drops > 0) {
+	} else if (replayed && m->replay_drops > 0 && !m->clustered) {
 		/*
 		 * A second input that kills it in one replay: a worker that
 		 * dies on whatever it is given is broken, not its inputs.
@@ -840,14 +840,20 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 	 * than the intensity allows restarts will not come up, however
 	 * slowly it fails (its migration of the saved state dies, say).
 	 */
-	if (m->start_fails > m->opts.max_restarts) {
+	/*
+	 * A machine of a cluster is not failed by how fast it crashed: a
+	 * node replaying the log meets in milliseconds the crashes the
+	 * others met in minutes, and one node's machine failed alone would
+	 * skip what the others apply. It restarts, 1 s apart at most.
+	 */
+	if (m->start_fails > m->opts.max_restarts && !m->clustered) {
 		machine_fail(m, "died before it caught up %u times in a row; "
 		    "last: %s", m->start_fails, m->last_crash);
 		return;
 	}
 	now = units_now();
 	recent = recover_recent(m, now);
-	if (recent >= m->opts.max_restarts) {
+	if (recent >= m->opts.max_restarts && !m->clustered) {
 		machine_fail(m, "restarted %u times in %gs; last: %s", recent,
 		    m->opts.restart_window, m->last_crash);
 		return;
@@ -864,7 +870,7 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 	delay = recent == 0 ? 0 : 0.01 * (double)(1u << (recent - 1));
 	if (delay > 1)
 		delay = 1;
-	if (m->opts.max_restarts > 0 &&
+	if (m->opts.max_restarts > 0 && !m->clustered &&
 	    delay > m->opts.restart_window / (2. * m->opts.max_restarts))
 		delay = m->opts.restart_window / (2. * m->opts.max_restarts);
 	log_warnx("%s: %s; %s, %zu inputs for the next worker; restart %u in "

@@ -82,6 +82,12 @@ server_conf_reload(void)
 	char		 err[1024], why[512];
 	int		 i, started = 0, stopped = 0, kept = 0;
 
+	/* A node alone would leave the other nodes' machines behind. */
+	if (cluster_server_active()) {
+		log_warnx("SIGHUP: a node of a cluster reloads and upgrades "
+		    "nothing: its machines are the cluster's");
+		return 0;
+	}
 	if (server_conf_file[0] == '\0') {
 		log_info("SIGHUP: upgrading machines with a new binary");
 		upgrade_hup();

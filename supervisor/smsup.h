@@ -335,6 +335,8 @@ struct machine {
 	uint64_t		 trace_ev_seq;	/* its input; 0: none */
 	size_t			 trace_ev_cut;	/* where its image starts */
 	int			 from_conf;	/* started from smsup.conf */
+	int			 clustered;	/* a cluster's: never failed by
+						   its restarts (recover.c) */
 	struct pqueue		 producers;	/* clients held: backlog */
 
 	/* SERIALIZE requests its worker owes (serial.c). */
