@@ -372,18 +372,26 @@ cluster_apply_run(struct cluster_wait *w, raft_index index,
 		machine_wait(m, w->client, w->id);
 }
 
+/* The entry's machine, or NULL with its waiter (if any) told. */
+static struct machine *
+cluster_machine(struct cluster_wait *w, const struct cluster_entry *e)
+{
+	struct machine	*m;
+
+	if ((m = machine_find(e->machine)) == NULL && w != NULL)
+		server_client_replyf(w->client, FRAME_R_ERROR, w->id,
+		    "no such machine: %s", e->machine);
+	return m;
+}
+
 static void
 cluster_apply_stop(struct cluster_wait *w, const struct cluster_entry *e)
 {
 	struct machine	*m;
 	char		 err[512];
 
-	if ((m = machine_find(e->machine)) == NULL) {
-		if (w != NULL)
-			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
-			    "no such machine: %s", e->machine);
+	if ((m = cluster_machine(w, e)) == NULL)
 		return;
-	}
 	switch (machine_stop(m, w != NULL ? w->client : NULL,
 	    w != NULL ? w->id : 0, err, sizeof err)) {
 	case -1:
@@ -408,12 +416,8 @@ cluster_apply_input(struct cluster_wait *w, raft_index index,
 	struct client	*c = w != NULL && w->call ? w->client : NULL;
 	char		 err[512];
 
-	if ((m = machine_find(e->machine)) == NULL) {
-		if (w != NULL)
-			server_client_replyf(w->client, FRAME_R_ERROR, w->id,
-			    "no such machine: %s", e->machine);
+	if ((m = cluster_machine(w, e)) == NULL)
 		return;
-	}
 	if (machine_input(m, c, c != NULL ? w->id : 0, e->input, e->len, err,
 	    sizeof err) == -1) {
 		log_warnx("%s: cluster entry %" PRIu64 " not applied here: %s",

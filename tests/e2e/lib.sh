@@ -187,3 +187,32 @@ gone_user() {
 as_other() {
 	setpriv --reuid="$U" --regid="$U" --clear-groups "$@"
 }
+
+# Clusters (t-cluster*.sh): nodes 1..3 on 127.0.0.1 ports $BASE + ID, a
+# socket and a state directory each; $ELECTION and $CLUSTER_ARGS given to
+# every node. on I CMD...: smsup on node I. cluster_node I: start node I
+# of 3 in the background (its pid in $supI), wait until it answers.
+BASE=$((40000 + ($$ % 6000) * 3))
+ELECTION=1
+CLUSTER_ARGS=
+on() {
+	i=$1
+	shift
+	"$S" -S "$T/n$i.sock" "$@"
+}
+cluster_node() {
+	peers=
+	for j in 1 2 3; do
+		[ "$j" = "$1" ] || peers="$peers --peer $j=127.0.0.1:$((BASE + j))"
+	done
+	# shellcheck disable=SC2086
+	"$S" -S "$T/n$1.sock" run --state-dir "$T/st$1" \
+	    --node "$1=127.0.0.1:$((BASE + $1))" $peers \
+	    --election-timeout $ELECTION $CLUSTER_ARGS 2>>"$T/log$1" &
+	eval "sup$1=\$!"
+	for _ in $(seq 100); do
+		on "$1" cluster status >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	fail "node $1 does not answer: $(tail -3 "$T/log$1")"
+}

@@ -11,31 +11,8 @@
 
 use tests/faulty-v1 faulty
 use examples/counter-v1 counter
-ELECTION=1
-BASE=$((40000 + ($$ % 6000) * 3))
 
-on() {
-	i=$1
-	shift
-	"$S" -S "$T/n$i.sock" "$@"
-}
-
-node() {
-	peers=
-	for j in 1 2 3; do
-		[ "$j" = "$1" ] || peers="$peers --peer $j=127.0.0.1:$((BASE + j))"
-	done
-	# shellcheck disable=SC2086
-	"$S" -S "$T/n$1.sock" run --state-dir "$T/st$1" \
-	    --node "$1=127.0.0.1:$((BASE + $1))" $peers \
-	    --election-timeout $ELECTION --log-snapshot 16 2>>"$T/log$1" &
-	eval "sup$1=\$!"
-	for _ in $(seq 100); do
-		on "$1" cluster status >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	fail "node $1 does not answer: $(tail -3 "$T/log$1")"
-}
+CLUSTER_ARGS="--log-snapshot 16"
 
 wait_leader() {
 	for _ in $(seq 200); do
@@ -73,7 +50,7 @@ status_of 2 "$S" -S "$T/x.sock" run --node 1=127.0.0.1:$BASE \
     --peer 2=127.0.0.1:$((BASE + 1)) counter
 [ -e "$T/x.sock" ] && fail "a refused node left its socket"
 
-for i in 1 2 3; do node "$i"; done
+for i in 1 2 3; do cluster_node "$i"; done
 wait_leader
 F=$((L % 3 + 1))
 
@@ -101,7 +78,7 @@ on "$L" call faulty incr >/dev/null
 same faulty '{"0":8,"1":0}'
 eval "kill -KILL \$sup$F"
 eval "wait \$sup$F" 2>/dev/null || true
-node "$F"
+cluster_node "$F"
 expect "$(on "$L" call faulty incr)" ok "after the restart"
 same faulty '{"0":9,"1":0}'
 grep -q "faulty: failed" "$T/log$F" &&

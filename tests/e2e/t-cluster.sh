@@ -18,33 +18,9 @@
 use tests/orderly-v1 orderly
 use tests/orderly-v2 orderly-v2
 N=300
-ELECTION=1
-BASE=$((40000 + ($$ % 6000) * 3))
 LIVE="1 2 3"
 
-on() {
-	i=$1
-	shift
-	"$S" -S "$T/n$i.sock" "$@"
-}
-
-# node I: start node I of 3 in the background, wait until it answers.
-node() {
-	peers=
-	for j in 1 2 3; do
-		[ "$j" = "$1" ] || peers="$peers --peer $j=127.0.0.1:$((BASE + j))"
-	done
-	# shellcheck disable=SC2086
-	"$S" -S "$T/n$1.sock" run --state-dir "$T/st$1" \
-	    --node "$1=127.0.0.1:$((BASE + $1))" $peers \
-	    --election-timeout $ELECTION --log-snapshot 64 2>>"$T/log$1" &
-	eval "sup$1=\$!"
-	for _ in $(seq 100); do
-		on "$1" cluster status >/dev/null 2>&1 && return 0
-		sleep 0.05
-	done
-	fail "node $1 does not answer: $(tail -3 "$T/log$1")"
-}
+CLUSTER_ARGS="--log-snapshot 64"
 
 # The leader every live node names (and that says it leads), or nothing.
 leader() {
@@ -92,7 +68,7 @@ clients() {
 	done
 }
 
-for i in 1 2 3; do node "$i"; done
+for i in 1 2 3; do cluster_node "$i"; done
 wait_leader 10
 F=$((L % 3 + 1))
 status_of 1 on "$F" run orderly=./orderly
@@ -131,7 +107,7 @@ same_state $((6 * N))
 # The killed node again: it restores its last snapshot (its workers
 # given the images and inputs it holds) and the leader, whose log no
 # longer has what it missed, sends it one.
-node "$old"
+cluster_node "$old"
 LIVE="1 2 3"
 same_state $((6 * N))
 grep -q "restored from the snapshot" "$T/log$old" ||
