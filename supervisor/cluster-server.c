@@ -87,10 +87,11 @@ cluster_spec(const char *spec, struct cluster_peer *p, char *err, size_t len)
 	return 0;
 }
 
-int
-cluster_server_option(int ch, const char *arg, char *err, size_t len)
+/* One cluster setting into c (*configured: c has been set up). */
+static int
+cluster_conf_option(struct cluster_node_conf *c, int *configured, int ch,
+    const char *arg, char *err, size_t len)
 {
-	struct cluster_node_conf	*c = &cluster_conf;
 	struct cluster_peer		 p;
 	double				 s;
 	unsigned long			 n;
@@ -102,14 +103,14 @@ cluster_server_option(int ch, const char *arg, char *err, size_t len)
 	 * and twice that: ours (--election-timeout, 1 s) is the longest one
 	 * drawn, so a lost leader is replaced within about it.
 	 */
-	if (!cluster_configured) {
+	if (!*configured) {
 		c->election_ms = 500;
 		c->heartbeat_ms = 100;
 		c->snapshot_threshold = 1024;
 		c->snapshot_trailing = 128;
 		c->bootstrap = 1;
 	}
-	cluster_configured = 1;
+	*configured = 1;
 	switch (ch) {
 	case OPT_CODE_NODE:
 		if (c->id != 0) {
@@ -165,6 +166,29 @@ cluster_server_option(int ch, const char *arg, char *err, size_t len)
 			return -1;
 		}
 	return 0;
+}
+
+int
+cluster_server_option(int ch, const char *arg, char *err, size_t len)
+{
+	return cluster_conf_option(&cluster_conf, &cluster_configured, ch, arg,
+	    err, len);
+}
+
+/* Whether a configuration file's cluster settings hold (changes nothing). */
+int
+cluster_server_option_check(const struct conf_cluster *cl, int n, char *err,
+    size_t len)
+{
+	struct cluster_node_conf	 c;
+	int				 i, configured = 0;
+
+	memset(&c, 0, sizeof c);
+	for (i = 0; i < n; i++)
+		if (cluster_conf_option(&c, &configured, cl[i].code,
+		    cl[i].value, err, len) == -1)
+			return i;
+	return -1;
 }
 
 int

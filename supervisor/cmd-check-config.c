@@ -36,6 +36,9 @@ cmd_check_config_exec(const char *path, int argc, char **argv)
 		conf_free(&c);
 		return EXIT_FAIL;
 	}
+	for (i = 0; i < c.ncl; i++)
+		printf("%s: cluster: %s%s%s\n", file, opts_name(c.cl[i].code),
+		    c.cl[i].value[0] != '\0' ? " " : "", c.cl[i].value);
 	for (i = 0; i < c.n; i++)
 		printf("%s: machine %s: %s, durability %s\n", file,
 		    c.m[i].name, c.m[i].path,

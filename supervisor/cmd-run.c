@@ -180,6 +180,7 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 	int			  report[2];
 	uint64_t		  max_input = 0;
 	int			  verbose = 0, quiet = 0, rc, clustered;
+	int			  clopt = 0;
 	pid_t			  pid;
 
 	opts_default(&o);
@@ -230,6 +231,7 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 				fprintf(stderr, "smsup: %s\n", err);
 				return EXIT_USAGE;
 			}
+			clopt = 1;
 			break;
 		default:
 			if (opts_parse(ch, optarg, &o, &set, err,
@@ -252,6 +254,20 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 			path = conf->socket;
 		if (conf->state_dir[0] != '\0' && state_opt == NULL)
 			state_opt = conf->state_dir;
+		/* The file's cluster block, or the command line's: one. */
+		if (conf->cluster && clopt) {
+			fprintf(stderr, "smsup: %s has a cluster block: give "
+			    "the cluster there or on the command line, not "
+			    "both\n", conf_file);
+			return EXIT_USAGE;
+		}
+		for (i = 0; i < conf->ncl; i++)
+			if (cluster_server_option(conf->cl[i].code,
+			    conf->cl[i].value, err, sizeof err) == -1) {
+				fprintf(stderr, "smsup: %s:%d: %s\n", conf_file,
+				    conf->cl[i].line, err);
+				return EXIT_FAIL;
+			}
 	}
 	n = argc - optind;
 	if ((clustered = cluster_server_check(err, sizeof err)) == -1) {

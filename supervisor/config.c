@@ -13,6 +13,13 @@
  *		restart transient
  *	}
  *
+ * or, for a node of a cluster (whose machines are the cluster's):
+ *
+ *	cluster {
+ *		node 1=10.0.0.1:7001
+ *		peer 2=10.0.0.2:7001
+ *	}
+ *
  * A setting outside a block is a default for every machine after it.
  * Relative paths are relative to the file's directory. Words may be quoted
  * with "..." (no escapes).
@@ -107,6 +114,9 @@ conf_path(struct conf_parser *p, const char *in, char *out, size_t len)
 	return 0;
 }
 
+static int	conf_cluster_setting(struct conf_parser *, struct conf *,
+		    char **, int);
+
 /* A machine setting: the long option of `smsup run` of that name. */
 static int
 conf_setting(struct conf_parser *p, char **w, int n, struct machine_opts *o,
@@ -178,7 +188,7 @@ conf_parse(const char *text, size_t len, const char *file, const char *dir,
 	uint32_t		 dset = 0;
 	const char		*s = text, *end = text + len, *nl;
 	char			 line[4096], *w[CONF_WORDS];
-	int			 n;
+	int			 n, incluster = 0;
 
 	memset(c, 0, sizeof *c);
 	opts_default(&defaults);
@@ -199,7 +209,28 @@ conf_parse(const char *text, size_t len, const char *file, const char *dir,
 			goto fail;
 		if (n == 0)
 			continue;
-		if (strcmp(w[0], "}") == 0) {
+		if (incluster && strcmp(w[0], "}") != 0) {
+			if (conf_cluster_setting(&p, c, w, n) == -1)
+				goto fail;
+		} else if (strcmp(w[0], "}") == 0 && incluster) {
+			if (n != 1) {
+				conf_fail(&p, "unexpected '}'");
+				goto fail;
+			}
+			incluster = 0;
+		} else if (strcmp(w[0], "cluster") == 0) {
+			if (cur != NULL) {
+				conf_fail(&p, "cluster inside machine %s",
+				    cur->name);
+				goto fail;
+			}
+			if (n != 2 || strcmp(w[1], "{") != 0 || c->cluster) {
+				conf_fail(&p, "%s", c->cluster ? "a second "
+				    "cluster block" : "usage: cluster {");
+				goto fail;
+			}
+			c->cluster = incluster = 1;
+		} else if (strcmp(w[0], "}") == 0) {
 			if (n != 1 || cur == NULL) {
 				conf_fail(&p, "unexpected '}'");
 				goto fail;
@@ -253,12 +284,65 @@ conf_parse(const char *text, size_t len, const char *file, const char *dir,
 		conf_fail(&p, "machine %s: missing '}'", cur->name);
 		goto fail;
 	}
+	if (incluster) {
+		conf_fail(&p, "cluster: missing '}'");
+		goto fail;
+	}
+	/* A node's machines are the cluster's, run on its leader. */
+	if (c->cluster && c->n > 0) {
+		p.line = c->m[0].line;
+		conf_fail(&p, "machine %s: the machines of a cluster are run on "
+		    "its leader (smsup run NAME=PATH), not in the file of a "
+		    "node", c->m[0].name);
+		goto fail;
+	}
 	return 0;
 fail_long:
 	conf_fail(&p, "line too long");
 fail:
 	conf_free(c);
 	return -1;
+}
+
+/* A line of the cluster block: a `run` cluster option and its value. */
+static int
+conf_cluster_setting(struct conf_parser *p, struct conf *c, char **w, int n)
+{
+	static const struct {
+		const char	*name;
+		int		 code;
+		int		 value;
+	} known[] = {
+		{ "node", OPT_CODE_NODE, 1 },
+		{ "peer", OPT_CODE_PEER, 1 },
+		{ "join", OPT_CODE_JOIN, 0 },
+		{ "election-timeout", OPT_CODE_ELECTION, 1 },
+		{ "log-snapshot", OPT_CODE_LOG_SNAPSHOT, 1 },
+	};
+	struct conf_cluster	*cl;
+	size_t			 i;
+	char			 err[256];
+
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(w[0], known[i].name) == 0)
+			break;
+	if (i == sizeof known / sizeof known[0])
+		return conf_fail(p, "unknown cluster setting '%s'", w[0]);
+	if (n != 1 + known[i].value)
+		return conf_fail(p, known[i].value ? "%s takes one value" :
+		    "%s takes no value", w[0]);
+	if (c->ncl == CONF_CLUSTER_MAX)
+		return conf_fail(p, "too many cluster settings");
+	cl = &c->cl[c->ncl++];
+	cl->code = known[i].code;
+	cl->line = p->line;
+	if (known[i].value && strlen(w[1]) >= sizeof cl->value)
+		return conf_fail(p, "%s: value too long", w[0]);
+	snprintf(cl->value, sizeof cl->value, "%s", known[i].value ? w[1] : "");
+	/* Checked as `run` checks them, line by line. */
+	if (cluster_server_option_check(c->cl, c->ncl, err, sizeof err) != -1)
+		return conf_fail(p, "%s", err);
+	return 0;
 }
 
 /* Read and parse file; the machines' binaries are not looked at here. */
@@ -330,4 +414,6 @@ conf_free(struct conf *c)
 	free(c->m);
 	c->m = NULL;
 	c->n = 0;
+	c->ncl = 0;
+	c->cluster = 0;
 }

@@ -100,6 +100,9 @@ server_conf_reload(void)
 		conf_free(&c);
 		return -1;
 	}
+	if (c.cluster)
+		log_warnx("SIGHUP: %s: its cluster block is read at start only",
+		    server_conf_file);
 	/* Removed from the file: stopped (machines run by hand stay). */
 	for (m = TAILQ_FIRST(&machines); m != NULL; m = next) {
 		next = TAILQ_NEXT(m, entry);

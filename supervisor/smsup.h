@@ -550,9 +550,20 @@ struct conf_machine {
 	uint32_t		 set;
 	int			 line;
 };
+/* A setting of smsup.conf's cluster block: a `run` cluster option. */
+struct conf_cluster {
+	int			 code;		/* OPT_CODE_* */
+	char			 value[128];
+	int			 line;
+};
+#define CONF_CLUSTER_MAX	16
+
 struct conf {
 	char			 socket[PATH_MAX];	/* "": not set */
 	char			 state_dir[PATH_MAX];
+	struct conf_cluster	 cl[CONF_CLUSTER_MAX];
+	int			 ncl;
+	int			 cluster;		/* a cluster block */
 	struct conf_machine	*m;
 	int			 n;
 };
@@ -582,6 +593,9 @@ int		 server_conf_reload(void);
 #define OPT_CODE_LOG_SNAPSHOT	1004	/* --log-snapshot entries */
 #define OPT_CODE_JOIN		1005	/* --join */
 int		 cluster_server_option(int, const char *, char *, size_t);
+struct conf_cluster;
+int		 cluster_server_option_check(const struct conf_cluster *, int,
+		    char *, size_t);
 int		 cluster_server_check(char *, size_t);
 int		 cluster_server_start(char *, size_t);
 void		 cluster_server_stop(void);

@@ -4,7 +4,8 @@
 # state differ). Inputs that crash the worker, applied by the live nodes
 # one by one, are replayed in milliseconds by a node started again: its
 # machine is not failed by the restart budget, drops what the others
-# dropped and applies what they applied. A node whose newest raft snapshot
+# dropped and applies what they applied (started from smsup.conf's cluster
+# block). A node whose newest raft snapshot
 # is cut short refuses to start, saying why, rather than spinning. Bad
 # settings: a clear error, exit 2.
 . "$(dirname "$0")/lib.sh"
@@ -78,7 +79,26 @@ on "$L" call faulty incr >/dev/null
 same faulty '{"0":8,"1":0}'
 eval "kill -KILL \$sup$F"
 eval "wait \$sup$F" 2>/dev/null || true
-cluster_node "$F"
+# (Started again from smsup.conf's cluster block this time.)
+{
+	echo "state-dir $T/st$F"
+	echo "cluster {"
+	echo "	node $F=127.0.0.1:$((BASE + F))"
+	for j in 1 2 3; do
+		[ "$j" = "$F" ] || echo "	peer $j=127.0.0.1:$((BASE + j))"
+	done
+	echo "	election-timeout $ELECTION"
+	echo "	log-snapshot 16"
+	echo "}"
+} >"$T/node.conf"
+expect_match "$("$S" check-config -c "$T/node.conf")" "cluster: node $F=" "check-config"
+status_of 2 "$S" -S "$T/n$F.sock" run -c "$T/node.conf" --join
+"$S" -S "$T/n$F.sock" run -c "$T/node.conf" 2>>"$T/log$F" &
+eval "sup$F=\$!"
+for _ in $(seq 100); do
+	on "$F" cluster status >/dev/null 2>&1 && break
+	sleep 0.05
+done
 expect "$(on "$L" call faulty incr)" ok "after the restart"
 same faulty '{"0":9,"1":0}'
 grep -q "faulty: failed" "$T/log$F" &&
