@@ -364,6 +364,8 @@ cluster_machine_opts(struct machine_opts *o)
 {
 	opts_default(o);
 	o->durability = DURABILITY_NONE;
+	/* A step cut short on one node only would be dropped there only. */
+	o->step_timeout = 0;
 }
 
 static void

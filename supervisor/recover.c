@@ -807,6 +807,19 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 		    "not its inputs, looks broken; smsup restart drops one "
 		    "more)", m->last_crash, (unsigned long long)suspect);
 		return;
+	} else if (suspect != 0 && m->clustered && suspect != m->strike_seq) {
+		/*
+		 * A machine of a cluster drops an input only if it kills the
+		 * worker twice: a worker killed from outside on one node
+		 * (the OOM killer, a stray kill) must not make that node
+		 * drop what the others apply. Once: it goes again, alone.
+		 */
+		m->strike_seq = suspect;
+		if (suspect > m->careful_until)
+			m->careful_until = suspect;
+		snprintf(dropped, sizeof dropped, "input #%llu given again, "
+		    "alone (a second death in it drops it)",
+		    (unsigned long long)suspect);
 	} else if (suspect != 0) {
 		snprintf(tell, sizeof tell, "machine %s crashed applying this "
 		    "input (%s); it was not applied", m->name, why);

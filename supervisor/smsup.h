@@ -337,6 +337,8 @@ struct machine {
 	int			 from_conf;	/* started from smsup.conf */
 	int			 clustered;	/* a cluster's: never failed by
 						   its restarts (recover.c) */
+	uint64_t		 strike_seq;	/* clustered: the input its
+						   worker died in once */
 	struct pqueue		 producers;	/* clients held: backlog */
 
 	/* SERIALIZE requests its worker owes (serial.c). */

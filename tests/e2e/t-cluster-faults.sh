@@ -5,7 +5,9 @@
 # one by one, are replayed in milliseconds by a node started again: its
 # machine is not failed by the restart budget, drops what the others
 # dropped and applies what they applied (started from smsup.conf's cluster
-# block). A node whose newest raft snapshot
+# block). A worker killed from outside on one node, in the middle of an
+# input, is given it again: that node drops nothing the others apply. A
+# node whose newest raft snapshot
 # is cut short refuses to start, saying why, rather than spinning. Bad
 # settings: a clear error, exit 2.
 . "$(dirname "$0")/lib.sh"
@@ -58,6 +60,8 @@ F=$((L % 3 + 1))
 # SIGHUP on a follower, a new binary at the machine's path: nothing moves.
 expect_match "$(on "$L" run counter=./counter)" "running version 1" "run"
 on "$L" call counter incr >/dev/null
+# (Each node starts it once it applies the entry: all of them first.)
+same counter '{"n":1}'
 install -m 0755 "$B/examples/counter-v2" "$T/counter"
 eval "kill -HUP \$sup$F"
 sleep 0.3
@@ -103,6 +107,23 @@ expect "$(on "$L" call faulty incr)" ok "after the restart"
 same faulty '{"0":9,"1":0}'
 grep -q "faulty: failed" "$T/log$F" &&
 	fail "the replaying node failed its machine: $(grep 'faulty: failed' "$T/log$F")"
+
+# A worker killed from outside on one node, three times under load: the
+# input it was applying goes again there (a machine of a cluster drops an
+# input only if it kills the worker twice), and no node drops anything.
+# (Steps of 50 ms: a kill lands inside one.)
+export SMSUP_SOCKET="$T/n$L.sock"
+seq 40 | sed 's/.*/slow/' | "$S" call -l faulty >"$T/k.out" 2>"$T/k.err" &
+loader=$!
+for k in 1 2 3; do
+	sleep 0.4
+	kill -KILL "$(on "$F" status faulty | awk 'NR == 2 { print $3 }')" 2>/dev/null || true
+done
+wait $loader || fail "the load: $(head -3 "$T/k.err")"
+expect "$(grep -c '^ok$' "$T/k.out")" 40 "answers"
+same faulty '{"0":49,"1":0}'
+grep -q "given again, alone" "$T/log$F" ||
+	fail "no kill landed inside an input: $(grep 'killed by signal 9' "$T/log$F")"
 
 # The newest snapshot of a node cut short: it refuses to start, and says.
 for k in $(seq 40); do on "$L" call counter incr >/dev/null; done

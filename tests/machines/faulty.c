@@ -1,6 +1,6 @@
 /*
  * faulty.c: a counter that misbehaves on request, for tests. `incr`,
- * `count`, `boom` (aborts: it crashes on this very input), `exit` (exits
+ * `slow` (incr in 50 ms), `count`, `boom` (aborts: it crashes on this very input), `exit` (exits
  * cleanly), `garbage` (writes bytes that are no frame on its channel),
  * `flood` (writes answers to inputs it never got, without end), and
  * `arm none|fail|crash|hang|exit|crashlater|savecrash`
@@ -39,6 +39,11 @@ faulty_step(void *state, const char *in, size_t len, struct smsup_output *out)
 	int		 fault;
 
 	fault_step();
+	if (smsup_input_is(in, len, "slow")) {	/* incr, in 50 ms */
+		usleep(50000);
+		f->n++;
+		return smsup_reply(out, "ok");
+	}
 	if (smsup_input_is(in, len, "incr")) {
 		f->n++;
 		return smsup_reply(out, "ok");
