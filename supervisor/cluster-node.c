@@ -35,7 +35,7 @@
 /* What the raft thread gives the libev loop. */
 enum { NQ_ENTRY, NQ_OUTCOME, NQ_SNAPSHOT, NQ_RESTORE };
 /* What the libev loop asks the raft thread. */
-enum { RQ_PROPOSE, RQ_ADD, RQ_ASSIGN, RQ_REMOVE };
+enum { RQ_PROPOSE, RQ_ADD, RQ_ASSIGN, RQ_REMOVE, RQ_UNDO };
 
 struct cluster_item {
 	STAILQ_ENTRY(cluster_item) entry;
@@ -43,6 +43,7 @@ struct cluster_item {
 	raft_index		 index;
 	uint64_t		 cookie;	/* the request's, for outcomes */
 	int			 status;	/* raft's: 0 done */
+	int			 undone;	/* RQ_UNDO: why the add failed */
 	int			 result;	/* CLUSTER_APPLIED, ... */
 	raft_id			 id;		/* membership */
 	char			 addr[CLUSTER_ADDR_MAX];
@@ -153,7 +154,7 @@ cluster_node_outcome(struct cluster_node *n, struct cluster_item *it,
 	it->kind = NQ_OUTCOME;
 	it->status = status;
 	it->result = result;
-	if (status != 0) {
+	if (status != 0 && it->text[0] == '\0') {
 		snprintf(it->text, sizeof it->text, "%s",
 		    status == RAFT_NOTLEADER || status == RAFT_LEADERSHIPLOST ?
 		    "not the leader" : raft_errmsg(&n->raft)[0] != '\0' ?
@@ -192,6 +193,24 @@ cluster_node_changed(struct raft_change *req, int status)
 		    RAFT_VOTER, cluster_node_changed)) == 0)
 			return;
 	}
+	/*
+	 * Added but never a voter (it never caught up: not running, say):
+	 * taken out again, so that a failed add changes nothing.
+	 */
+	if (status != 0 && it->kind == RQ_ASSIGN) {
+		it->kind = RQ_UNDO;
+		it->undone = status;
+		snprintf(it->text, sizeof it->text, "%s",
+		    raft_errmsg(&n->raft)[0] != '\0' ? raft_errmsg(&n->raft) :
+		    raft_strerror(status));
+		memset(&cr->u, 0, sizeof cr->u);
+		cr->u.change.data = cr;
+		if (raft_remove(&n->raft, &cr->u.change, it->id,
+		    cluster_node_changed) == 0)
+			return;
+	}
+	if (it->kind == RQ_UNDO)
+		status = it->undone;
 	/* Whoever is told sees the new members in cluster_node_info. */
 	cluster_node_observe(n);
 	cluster_node_outcome(n, it, status, CLUSTER_APPLIED);

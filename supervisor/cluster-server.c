@@ -14,13 +14,11 @@
  * leader takes proposals; a follower says which node leads.
  */
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/queue.h>
 
 #include <errno.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,187 +45,11 @@ struct cluster_wait {
 #define CLUSTER_CHANGE	-1	/* a membership change, not an entry */
 TAILQ_HEAD(cluster_waits, cluster_wait);
 
-static struct cluster_node_conf	 cluster_conf;
-static int			 cluster_configured;
 static struct cluster_node	*cluster_node;
 static struct cluster_waits	 cluster_waits =
 				    TAILQ_HEAD_INITIALIZER(cluster_waits);
 static uint64_t			 cluster_client;	/* this process's id */
 static uint64_t			 cluster_cookie;
-
-/* Options ------------------------------------------------------------- */
-
-/* "ID=HOST:PORT" into p; -1 with err. */
-static int
-cluster_spec(const char *spec, struct cluster_peer *p, char *err, size_t len)
-{
-	const char		*eq, *colon;
-	char			*end;
-	unsigned long long	 id;
-	unsigned long		 port;
-
-	errno = 0;
-	id = strtoull(spec, &end, 10);
-	eq = end;
-	if (errno != 0 || end == spec || *eq != '=' || id == 0 ||
-	    id > 1000000) {
-		snprintf(err, len, "bad node '%s': expected ID=HOST:PORT with "
-		    "ID a number from 1", spec);
-		return -1;
-	}
-	if ((colon = strrchr(eq + 1, ':')) == NULL || colon == eq + 1 ||
-	    (port = strtoul(colon + 1, &end, 10)) == 0 || port > 65535 ||
-	    *end != '\0' || strlen(eq + 1) >= sizeof p->addr) {
-		snprintf(err, len, "bad node '%s': expected ID=HOST:PORT",
-		    spec);
-		return -1;
-	}
-	p->id = id;
-	snprintf(p->addr, sizeof p->addr, "%s", eq + 1);
-	return 0;
-}
-
-/* One cluster setting into c (*configured: c has been set up). */
-static int
-cluster_conf_option(struct cluster_node_conf *c, int *configured, int ch,
-    const char *arg, char *err, size_t len)
-{
-	struct cluster_peer		 p;
-	double				 s;
-	unsigned long			 n;
-	unsigned			 i;
-	char				*end;
-
-	/*
-	 * Raft draws each follower's timeout between its election timeout
-	 * and twice that: ours (--election-timeout, 1 s) is the longest one
-	 * drawn, so a lost leader is replaced within about it.
-	 */
-	if (!*configured) {
-		c->election_ms = 500;
-		c->heartbeat_ms = 100;
-		c->snapshot_threshold = 1024;
-		c->snapshot_trailing = 128;
-		c->bootstrap = 1;
-	}
-	*configured = 1;
-	switch (ch) {
-	case OPT_CODE_NODE:
-		if (c->id != 0) {
-			snprintf(err, len, "--node given twice");
-			return -1;
-		}
-		if (cluster_spec(arg, &p, err, len) == -1)
-			return -1;
-		c->id = p.id;
-		snprintf(c->addr, sizeof c->addr, "%s", p.addr);
-		break;
-	case OPT_CODE_PEER:
-		if (cluster_spec(arg, &p, err, len) == -1)
-			return -1;
-		if (c->npeers == CLUSTER_NODES_MAX - 1) {
-			snprintf(err, len, "at most %d nodes", CLUSTER_NODES_MAX);
-			return -1;
-		}
-		c->peers[c->npeers++] = p;
-		break;
-	case OPT_CODE_ELECTION:
-		errno = 0;
-		s = strtod(arg, &end);
-		if (errno != 0 || end == arg || *end != '\0' ||
-		    !(s >= 0.05 && s <= 60)) {
-			snprintf(err, len, "bad value '%s' for "
-			    "--election-timeout (0.05 to 60 seconds)", arg);
-			return -1;
-		}
-		c->election_ms = (unsigned)(s * 500);
-		c->heartbeat_ms = (unsigned)(s * 100) ? (unsigned)(s * 100) : 1;
-		break;
-	case OPT_CODE_JOIN:
-		c->bootstrap = 0;
-		break;
-	case OPT_CODE_LOG_SNAPSHOT:
-		errno = 0;
-		n = strtoul(arg, &end, 10);
-		if (errno != 0 || end == arg || *end != '\0' || n < 16 ||
-		    n > 1000000) {
-			snprintf(err, len, "bad value '%s' for --log-snapshot "
-			    "(16 to 1000000 entries)", arg);
-			return -1;
-		}
-		c->snapshot_threshold = (unsigned)n;
-		c->snapshot_trailing = (unsigned)n / 8;
-		break;
-	}
-	for (i = 0; i < c->npeers; i++)
-		if (c->peers[i].id == c->id) {
-			snprintf(err, len, "node %" PRIu64 " is both --node and "
-			    "--peer", (uint64_t)c->id);
-			return -1;
-		}
-	return 0;
-}
-
-int
-cluster_server_option(int ch, const char *arg, char *err, size_t len)
-{
-	return cluster_conf_option(&cluster_conf, &cluster_configured, ch, arg,
-	    err, len);
-}
-
-/* Whether a configuration file's cluster settings hold (changes nothing). */
-int
-cluster_server_option_check(const struct conf_cluster *cl, int n, char *err,
-    size_t len)
-{
-	struct cluster_node_conf	 c;
-	int				 i, configured = 0;
-
-	memset(&c, 0, sizeof c);
-	for (i = 0; i < n; i++)
-		if (cluster_conf_option(&c, &configured, cl[i].code,
-		    cl[i].value, err, len) == -1)
-			return i;
-	return -1;
-}
-
-int
-cluster_server_check(char *err, size_t len)
-{
-	struct cluster_node_conf	*c = &cluster_conf;
-	unsigned			 i, j;
-
-	if (!cluster_configured)
-		return 0;
-	if (c->id == 0) {
-		snprintf(err, len, "--peer, --join and the cluster's settings "
-		    "need --node ID=HOST:PORT");
-		return -1;
-	}
-	if (!c->bootstrap && c->npeers > 0) {
-		snprintf(err, len, "--join takes no --peer: the cluster's "
-		    "leader adds this node (smsup cluster add)");
-		return -1;
-	}
-	for (i = 0; i < c->npeers; i++) {
-		if (c->peers[i].id == c->id ||
-		    strcmp(c->peers[i].addr, c->addr) == 0) {
-			snprintf(err, len, "node %" PRIu64 " (%s) is given "
-			    "twice", (uint64_t)c->peers[i].id,
-			    c->peers[i].addr);
-			return -1;
-		}
-		for (j = 0; j < i; j++)
-			if (c->peers[j].id == c->peers[i].id ||
-			    strcmp(c->peers[j].addr, c->peers[i].addr) == 0) {
-				snprintf(err, len, "node %" PRIu64 " (%s) is "
-				    "given twice", (uint64_t)c->peers[i].id,
-				    c->peers[i].addr);
-				return -1;
-			}
-	}
-	return 1;
-}
 
 int
 cluster_server_active(void)
@@ -675,48 +497,13 @@ static const struct cluster_node_ops cluster_server_ops = {
 
 /* Starting, stopping, status ------------------------------------------ */
 
-/* Whether this node's address can be listened on: raft says only "I/O". */
-static int
-cluster_server_can_listen(const char *addr, char *err, size_t len)
-{
-	struct addrinfo	 hints, *res;
-	char		 host[CLUSTER_ADDR_MAX];
-	char		*colon;
-	int		 fd, rc, one = 1;
-
-	snprintf(host, sizeof host, "%s", addr);
-	if ((colon = strrchr(host, ':')) == NULL)
-		return 0;
-	*colon = '\0';
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_INET;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
-		snprintf(err, len, "--node %s: %s", addr, gai_strerror(rc));
-		return -1;
-	}
-	rc = 0;
-	if ((fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) !=
-	    -1) {
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(fd, res->ai_addr, res->ai_addrlen) == -1) {
-			snprintf(err, len, "cannot listen on %s: %s", addr,
-			    strerror(errno));
-			rc = -1;
-		}
-		close(fd);
-	}
-	freeaddrinfo(res);
-	return rc;
-}
-
 int
 cluster_server_start(char *err, size_t len)
 {
-	struct cluster_node_conf	*c = &cluster_conf;
+	struct cluster_node_conf	*c;
 	unsigned			 i;
 
-	if (!cluster_configured)
+	if ((c = cluster_opts_conf()) == NULL)
 		return 0;
 	if (snprintf(c->dir, sizeof c->dir, "%s/raft", store_root_dir()) >=
 	    (int)sizeof c->dir) {
@@ -732,7 +519,7 @@ cluster_server_start(char *err, size_t len)
 		    sizeof cluster_client)
 			cluster_client = (uint64_t)getpid() << 32 |
 			    (uint64_t)time(NULL);
-	if (cluster_server_can_listen(c->addr, err, len) == -1)
+	if (cluster_opts_can_listen(c->addr, err, len) == -1)
 		return -1;
 	if ((cluster_node = cluster_node_start(c, &cluster_server_ops, NULL,
 	    EV_DEFAULT, err, len)) == NULL)
@@ -849,7 +636,7 @@ cluster_server_request(struct client *c, const struct frame *f)
 	if (op == CLUSTER_OP_ADD) {
 		snprintf(spec, sizeof spec, "%" PRIu64 "=%s", (uint64_t)p.id,
 		    p.addr);
-		if (cluster_spec(spec, &p, err, sizeof err) == -1) {
+		if (cluster_opts_spec(spec, &p, err, sizeof err) == -1) {
 			server_client_replyf(c, FRAME_R_ERROR, f->id, "%s", err);
 			return 0;
 		}
@@ -895,24 +682,4 @@ cluster_server_status(struct client *c, uint64_t id)
 		server_client_reply(c, FRAME_R_CLUSTER, id, buf_head(&b),
 		    buf_used(&b));
 	buf_free(&b);
-}
-
-/* A line for the log and `smsup status`: who leads. */
-void
-cluster_server_describe(char *s, size_t len)
-{
-	struct cluster_info	 in;
-
-	s[0] = '\0';
-	if (cluster_node == NULL)
-		return;
-	cluster_node_info(cluster_node, &in);
-	if (in.leader == 0)
-		snprintf(s, len, "node %" PRIu64 " of a cluster, %s, no leader "
-		    "known", (uint64_t)in.id, cluster_role_name(in.role));
-	else
-		snprintf(s, len, "node %" PRIu64 " of a cluster, %s; leader: "
-		    "node %" PRIu64 " at %s", (uint64_t)in.id,
-		    cluster_role_name(in.role), (uint64_t)in.leader,
-		    in.leader_addr);
 }

@@ -226,7 +226,7 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 		case OPT_CODE_ELECTION:
 		case OPT_CODE_LOG_SNAPSHOT:
 		case OPT_CODE_JOIN:
-			if (cluster_server_option(ch, optarg, err,
+			if (cluster_opts_option(ch, optarg, err,
 			    sizeof err) == -1) {
 				fprintf(stderr, "smsup: %s\n", err);
 				return EXIT_USAGE;
@@ -262,7 +262,7 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 			return EXIT_USAGE;
 		}
 		for (i = 0; i < conf->ncl; i++)
-			if (cluster_server_option(conf->cl[i].code,
+			if (cluster_opts_option(conf->cl[i].code,
 			    conf->cl[i].value, err, sizeof err) == -1) {
 				fprintf(stderr, "smsup: %s:%d: %s\n", conf_file,
 				    conf->cl[i].line, err);
@@ -270,7 +270,7 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 			}
 	}
 	n = argc - optind;
-	if ((clustered = cluster_server_check(err, sizeof err)) == -1) {
+	if ((clustered = cluster_opts_check(err, sizeof err)) == -1) {
 		fprintf(stderr, "smsup: %s\n", err);
 		return EXIT_USAGE;
 	}
@@ -344,6 +344,15 @@ cmd_run_main(const char *sock, int argc, char **argv, char ***np,
 	if (lockfd != -1) {
 		if (max_input > 0)
 			server_input_max = (size_t)max_input;
+		/* A node that cannot listen says so here, not in its log. */
+		if (clustered && cluster_opts_try_listen(err, sizeof err) ==
+		    -1) {
+			fprintf(stderr, "smsup: %s\n", err);
+			close(fd);
+			unlink(path);
+			close(lockfd);
+			return EXIT_FAIL;
+		}
 		/* The state directory is ours too, or nothing is. */
 		if (store_root_path(state_opt, root, sizeof root) == -1 ||
 		    store_lock(root, err, sizeof err) == -1) {

@@ -187,7 +187,7 @@ conf_parse(const char *text, size_t len, const char *file, const char *dir,
 	struct machine_opts	 defaults;
 	uint32_t		 dset = 0;
 	const char		*s = text, *end = text + len, *nl;
-	char			 line[4096], *w[CONF_WORDS];
+	char			 line[4096], *w[CONF_WORDS], cerr[256];
 	int			 n, incluster = 0;
 
 	memset(c, 0, sizeof *c);
@@ -230,6 +230,7 @@ conf_parse(const char *text, size_t len, const char *file, const char *dir,
 				goto fail;
 			}
 			c->cluster = incluster = 1;
+			c->cluster_line = p.line;
 		} else if (strcmp(w[0], "}") == 0) {
 			if (n != 1 || cur == NULL) {
 				conf_fail(&p, "unexpected '}'");
@@ -288,6 +289,13 @@ conf_parse(const char *text, size_t len, const char *file, const char *dir,
 		conf_fail(&p, "cluster: missing '}'");
 		goto fail;
 	}
+	/* The block's settings together, as `run` takes them. */
+	if (c->cluster && cluster_opts_check_conf(c->cl, c->ncl, 1, cerr,
+	    sizeof cerr) != -1) {
+		p.line = c->cluster_line;
+		conf_fail(&p, "cluster: %s", cerr);
+		goto fail;
+	}
 	/* A node's machines are the cluster's, run on its leader. */
 	if (c->cluster && c->n > 0) {
 		p.line = c->m[0].line;
@@ -340,7 +348,7 @@ conf_cluster_setting(struct conf_parser *p, struct conf *c, char **w, int n)
 		return conf_fail(p, "%s: value too long", w[0]);
 	snprintf(cl->value, sizeof cl->value, "%s", known[i].value ? w[1] : "");
 	/* Checked as `run` checks them, line by line. */
-	if (cluster_server_option_check(c->cl, c->ncl, err, sizeof err) != -1)
+	if (cluster_opts_check_conf(c->cl, c->ncl, 0, err, sizeof err) != -1)
 		return conf_fail(p, "%s", err);
 	return 0;
 }

@@ -31,6 +31,8 @@
  */
 #include <sys/wait.h>
 
+#include <signal.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -766,7 +768,7 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 	unsigned	 recent;
 	size_t		 again;
 	double		 delay;
-	int		 clean, behind, replayed;
+	int		 clean, behind, replayed, outside;
 	pid_t		 pid = c != NULL ? c->pid : 0;
 	char		 tell[768], dropped[96] = "no input lost";
 
@@ -779,6 +781,10 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 	replayed = suspect != 0 && recover_forwarded_at(m, suspect) < 0;
 	clean = c != NULL && c->exited && WIFEXITED(c->status) &&
 	    WEXITSTATUS(c->status) == 0 && c->broke[0] == '\0' &&
+	    c->killed[0] == '\0';
+	/* A SIGKILL we did not send: from outside (the OOM killer, kill). */
+	outside = c != NULL && c->exited && WIFSIGNALED(c->status) &&
+	    WTERMSIG(c->status) == SIGKILL && c->broke[0] == '\0' &&
 	    c->killed[0] == '\0';
 	if (kill && c != NULL)
 		child_kill(c);
@@ -807,19 +813,22 @@ recover_crashed(struct machine *m, struct child *c, const char *why,
 		    "not its inputs, looks broken; smsup restart drops one "
 		    "more)", m->last_crash, (unsigned long long)suspect);
 		return;
-	} else if (suspect != 0 && m->clustered && suspect != m->strike_seq) {
+	} else if (suspect != 0 && m->clustered &&
+	    (outside || suspect != m->strike_seq)) {
 		/*
-		 * A machine of a cluster drops an input only if it kills the
-		 * worker twice: a worker killed from outside on one node
-		 * (the OOM killer, a stray kill) must not make that node
-		 * drop what the others apply. Once: it goes again, alone.
+		 * A machine of a cluster drops an input only if the worker
+		 * dies of it twice, by itself: a worker killed from outside
+		 * on one node (SIGKILL: the OOM killer, a stray kill) must
+		 * not make that node drop what the others apply. It goes
+		 * again, alone; a SIGKILL never counts.
 		 */
-		m->strike_seq = suspect;
+		if (!outside)
+			m->strike_seq = suspect;
 		if (suspect > m->careful_until)
 			m->careful_until = suspect;
 		snprintf(dropped, sizeof dropped, "input #%llu given again, "
-		    "alone (a second death in it drops it)",
-		    (unsigned long long)suspect);
+		    "alone (%s)", (unsigned long long)suspect, outside ?
+		    "killed from outside" : "a second death in it drops it");
 	} else if (suspect != 0) {
 		snprintf(tell, sizeof tell, "machine %s crashed applying this "
 		    "input (%s); it was not applied", m->name, why);

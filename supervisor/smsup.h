@@ -566,6 +566,7 @@ struct conf {
 	struct conf_cluster	 cl[CONF_CLUSTER_MAX];
 	int			 ncl;
 	int			 cluster;		/* a cluster block */
+	int			 cluster_line;		/* where it begins */
 	struct conf_machine	*m;
 	int			 n;
 };
@@ -588,17 +589,26 @@ void		 server_conf_set(const char *);
 void		 server_conf_apply(const struct conf *);
 int		 server_conf_reload(void);
 
-/* cluster-server.c: the supervisor as a node of a cluster. */
+/* cluster-opts.c: a node's settings (getopt codes of its run options). */
 #define OPT_CODE_NODE		1001	/* --node ID=HOST:PORT */
 #define OPT_CODE_PEER		1002	/* --peer ID=HOST:PORT */
 #define OPT_CODE_ELECTION	1003	/* --election-timeout seconds */
 #define OPT_CODE_LOG_SNAPSHOT	1004	/* --log-snapshot entries */
 #define OPT_CODE_JOIN		1005	/* --join */
-int		 cluster_server_option(int, const char *, char *, size_t);
+int		 cluster_opts_option(int, const char *, char *, size_t);
 struct conf_cluster;
-int		 cluster_server_option_check(const struct conf_cluster *, int,
+int		 cluster_opts_check_conf(const struct conf_cluster *, int, int,
 		    char *, size_t);
-int		 cluster_server_check(char *, size_t);
+int		 cluster_opts_check(char *, size_t);
+struct cluster_node_conf;
+struct cluster_peer;
+struct cluster_node_conf *cluster_opts_conf(void);
+int		 cluster_opts_spec(const char *, struct cluster_peer *, char *,
+		    size_t);
+int		 cluster_opts_can_listen(const char *, char *, size_t);
+int		 cluster_opts_try_listen(char *, size_t);
+
+/* cluster-server.c: the supervisor as a node of a cluster. */
 int		 cluster_server_start(char *, size_t);
 void		 cluster_server_stop(void);
 int		 cluster_server_active(void);
@@ -613,7 +623,6 @@ int		 cluster_server_request(struct client *, const struct frame *);
 #define CLUSTER_OP_STATUS	0	/* C_CLUSTER: empty, or u32 op */
 #define CLUSTER_OP_ADD		1	/* u64 id, str address */
 #define CLUSTER_OP_REMOVE	2	/* u64 id */
-void		 cluster_server_describe(char *, size_t);
 
 /* opts.c */
 struct msg_reader;

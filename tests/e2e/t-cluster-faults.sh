@@ -96,6 +96,9 @@ eval "wait \$sup$F" 2>/dev/null || true
 	echo "}"
 } >"$T/node.conf"
 expect_match "$("$S" check-config -c "$T/node.conf")" "cluster: node $F=" "check-config"
+printf 'cluster {\n\tpeer 2=127.0.0.1:%s\n}\n' $((BASE + 2)) >"$T/bad.conf"
+status_of 1 "$S" check-config -c "$T/bad.conf"
+expect_match "$(cat "$T/err")" "bad.conf:1: cluster: .*need --node" "a block that does not hold together"
 status_of 2 "$S" -S "$T/n$F.sock" run -c "$T/node.conf" --join
 "$S" -S "$T/n$F.sock" run -c "$T/node.conf" 2>>"$T/log$F" &
 eval "sup$F=\$!"
@@ -115,9 +118,14 @@ grep -q "faulty: failed" "$T/log$F" &&
 export SMSUP_SOCKET="$T/n$L.sock"
 seq 40 | sed 's/.*/slow/' | "$S" call -l faulty >"$T/k.out" 2>"$T/k.err" &
 loader=$!
+# Each time, four kills 30 ms apart: the same input killed again while it
+# goes again is still not dropped (a SIGKILL is never the input's doing).
 for k in 1 2 3; do
 	sleep 0.4
-	kill -KILL "$(on "$F" status faulty | awk 'NR == 2 { print $3 }')" 2>/dev/null || true
+	for j in 1 2 3 4; do
+		kill -KILL "$(on "$F" status faulty | awk 'NR == 2 { print $3 }')" 2>/dev/null || true
+		sleep 0.03
+	done
 done
 wait $loader || fail "the load: $(head -3 "$T/k.err")"
 expect "$(grep -c '^ok$' "$T/k.out")" 40 "answers"

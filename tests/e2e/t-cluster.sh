@@ -148,6 +148,10 @@ grep -q "restored from the snapshot" "$T/log4" ||
 	fail "node 4 caught up without a snapshot: $(grep cluster "$T/log4")"
 status_of 1 on "$L" cluster add 4=127.0.0.1:$((BASE + 4))
 expect_match "$(cat "$T/err")" "cannot add node 4" "a node added twice"
+# A node that is not running: refused, and the members as they were.
+status_of 1 on "$L" cluster add 5=127.0.0.1:$((BASE + 5))
+expect_match "$(cat "$T/err")" "cannot add node 5" "a node not running"
+on "$L" cluster status | grep -q '^5 ' && fail "a failed add left node 5: $(on "$L" cluster status)"
 R=$(echo 1 2 3 4 | tr ' ' '\n' | grep -vx "$L" | head -1)
 expect "$(on "$L" cluster remove "$R")" "node $R removed" "cluster remove"
 on "$R" shutdown
