@@ -3,7 +3,9 @@
 # versions, garbage); it answers or drops each sender, logs why, and keeps
 # serving: a machine nobody else touched counts exactly, concurrent calls
 # all succeed. (Frames that mutate into SHUTDOWN, STOP, RESTART or UPGRADE
-# are valid requests, not attacks: they are left out.)
+# are valid requests, not attacks: they are left out, and so is a batch in
+# which one could start anywhere: a CI run met a SHUTDOWN made of the rest
+# of a frame whose length was cut.)
 . "$(dirname "$0")/lib.sh"
 
 use examples/counter-v1 counter
@@ -47,11 +49,17 @@ while sent < total:
         else: f = mutate(rnd.choice(seeds))
         if len(f) >= 6 and f[5] in banned: continue
         batch.append(f)
+    # A frame whose length is cut makes the rest of the batch frames of
+    # their own: none of them may read as a banned request either.
+    data = b''.join(batch)
+    if any(data[i + 4] == 1 and data[i + 5] in banned
+           for i in range(len(data) - 5)):
+        continue
     c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     c.connect(path)
     c.settimeout(0.5)
     try:
-        c.sendall(b''.join(batch))
+        c.sendall(data)
         c.shutdown(socket.SHUT_WR)
         while c.recv(65536): pass
     except (OSError, socket.timeout):
