@@ -276,16 +276,16 @@ static void
 cluster_node_wake(uv_async_t *a)
 {
 	struct cluster_node	*n = a->data;
-	struct cluster_items	 todo = STAILQ_HEAD_INITIALIZER(todo);
+	struct cluster_items	 work = STAILQ_HEAD_INITIALIZER(work);
 	struct cluster_item	*it;
 	int			 stopping;
 
 	pthread_mutex_lock(&n->lock);
-	STAILQ_CONCAT(&todo, &n->toraft);
+	STAILQ_CONCAT(&work, &n->toraft);
 	stopping = n->stopping;
 	pthread_mutex_unlock(&n->lock);
-	while ((it = STAILQ_FIRST(&todo)) != NULL) {
-		STAILQ_REMOVE_HEAD(&todo, entry);
+	while ((it = STAILQ_FIRST(&work)) != NULL) {
+		STAILQ_REMOVE_HEAD(&work, entry);
 		if (stopping || n->closing) {
 			if (it->buf.base != NULL)
 				raft_free(it->buf.base);
@@ -418,17 +418,17 @@ static void
 cluster_node_ready(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct cluster_node	*n = w->data;
-	struct cluster_items	 todo = STAILQ_HEAD_INITIALIZER(todo);
+	struct cluster_items	 work = STAILQ_HEAD_INITIALIZER(work);
 	struct cluster_item	*it;
 	struct cluster_entry	 e;
 
 	(void)loop;
 	(void)revents;
 	pthread_mutex_lock(&n->lock);
-	STAILQ_CONCAT(&todo, &n->toev);
+	STAILQ_CONCAT(&work, &n->toev);
 	pthread_mutex_unlock(&n->lock);
-	while ((it = STAILQ_FIRST(&todo)) != NULL) {
-		STAILQ_REMOVE_HEAD(&todo, entry);
+	while ((it = STAILQ_FIRST(&work)) != NULL) {
+		STAILQ_REMOVE_HEAD(&work, entry);
 		switch (it->kind) {
 		case NQ_ENTRY:
 			if (cluster_entry_decode(it->data, it->len, &e) == 0)

@@ -192,7 +192,19 @@ as_other() {
 # socket and a state directory each; $ELECTION and $CLUSTER_ARGS given to
 # every node. on I CMD...: smsup on node I. cluster_node I: start node I
 # of 3 in the background (its pid in $supI), wait until it answers.
-BASE=$((40000 + ($$ % 6000) * 3))
+# cluster_ports: $BASE, eight ports free when the test starts (cluster
+# tests run side by side).
+cluster_ports() {
+	BASE=$((20000 + ($$ % 5000) * 8))
+	while ! python3 -c 'import socket, sys
+b = int(sys.argv[1])
+for p in range(b, b + 8):
+    s = socket.socket()
+    s.bind(("127.0.0.1", p))
+    s.close()' "$BASE" 2>/dev/null; do
+		BASE=$((BASE + 8))
+	done
+}
 ELECTION=1
 CLUSTER_ARGS=
 on() {

@@ -16,6 +16,7 @@ use tests/faulty-v1 faulty
 use examples/counter-v1 counter
 
 CLUSTER_ARGS="--log-snapshot 16"
+cluster_ports
 
 wait_leader() {
 	for _ in $(seq 200); do

@@ -21,6 +21,7 @@ N=300
 LIVE="1 2 3"
 
 CLUSTER_ARGS="--log-snapshot 64"
+cluster_ports
 
 # The leader every live node names (and that says it leads), or nothing.
 leader() {
